@@ -1,0 +1,36 @@
+# Two commands matter on a fresh machine: `make demo` and `make test`. Both bootstrap first.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+RUN := $(UV) run --frozen
+
+.PHONY: bootstrap demo test lint typecheck pytest test-faults bench-full bench
+
+bootstrap:
+	@bash scripts/bootstrap.sh
+
+demo: bootstrap
+	$(RUN) benchkit run scenarios/demo.yaml
+
+test: bootstrap lint typecheck pytest
+
+lint:
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) lint-imports
+
+typecheck:
+	$(RUN) mypy benchkit infra
+
+pytest:
+	$(RUN) pytest
+
+test-faults: bootstrap
+	$(RUN) pytest tests/reliability -m faults
+
+bench-full: bootstrap
+	$(RUN) python bench/full_scale.py
+
+bench: bootstrap
+	$(RUN) python bench/pacing.py
+	$(RUN) python bench/tracking_cost.py
+	$(RUN) python bench/twin_capacity.py

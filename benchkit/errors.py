@@ -1,0 +1,43 @@
+"""The exception hierarchy. Library code raises these; only `benchkit.cli` turns them into exit codes."""
+
+from __future__ import annotations
+
+
+class BenchkitError(Exception):
+    """Base of every error benchkit raises on purpose. `exit_code` is what the CLI exits with."""
+
+    exit_code = 1
+
+
+class ConfigError(BenchkitError):
+    """Bad input: flags, scenario files, templates, kubeconfig. Raised before anything is created (exit 2)."""
+
+    exit_code = 2
+
+
+class ApiError(BenchkitError):
+    """A Kubernetes or AWS API call failed after its retries."""
+
+
+class TrackerError(BenchkitError):
+    """The lifecycle tracker cannot continue (for example the watch cannot be re-established)."""
+
+
+class CollectionError(BenchkitError):
+    """Prometheus collection failed as a whole (single missing series are reported, not raised)."""
+
+
+class TeardownError(BenchkitError):
+    """Teardown left something behind; the message says what."""
+
+
+class SloBreach(BenchkitError):
+    """A scenario SLO gate or a `--fail-on-regression` check failed (exit 3)."""
+
+    exit_code = 3
+
+
+class Interrupted(BenchkitError):
+    """The user pressed Ctrl-C; results were still written (exit 130)."""
+
+    exit_code = 130

@@ -1,0 +1,1 @@
+"""Kubernetes access: labels, connection (kubeconfig / context / Pulumi stack)."""

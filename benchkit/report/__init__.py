@@ -1,0 +1,1 @@
+"""HTML report, charts, run comparison, SLO gates and JUnit output, all derived from run folders."""

@@ -1,0 +1,1 @@
+"""Run settings: the scenario file and flag schema, defaults, validation."""

@@ -1,0 +1,1 @@
+"""The SparkApplication: states, the CRD schema, templates."""

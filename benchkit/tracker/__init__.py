@@ -1,0 +1,1 @@
+"""Watch-based lifecycle tracking of a run's SparkApplications and pods."""

@@ -1,0 +1,1 @@
+"""The twin: a local stand-in for a Spark-on-Kubernetes cluster that speaks the Kubernetes API over HTTPS."""
