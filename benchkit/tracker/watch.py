@@ -65,10 +65,12 @@ class WatchLoop:
         """API requests made (list pages + watch opens)."""
         self.rv: str | None = None
         self._stream: rest.WatchStream | None = None
+        self._delivered = False
 
     def run(self) -> None:
         failures = 0
         while not self._stop.is_set():
+            self._delivered = False
             try:
                 if self.rv is None:
                     self._relist()
@@ -85,7 +87,8 @@ class WatchLoop:
             except (rest.TransportError, client.ApiException) as exc:
                 if self._stop.is_set():
                     return
-                failures += 1
+                # a stream cut after it delivered events is routine (a restart, a load balancer): retry at once-ish
+                failures = 1 if self._delivered else failures + 1
                 self._log("error", _describe(exc))
                 self._stop.wait(_backoff(failures))
 
@@ -149,7 +152,7 @@ class WatchLoop:
                 rv = (obj.get("metadata") or {}).get("resourceVersion")
                 if kind != "BOOKMARK":
                     self.sink.on_event(self.collection.resource, str(kind), obj)
-                    delivered = True
+                    delivered = self._delivered = True
                 if rv:
                     self.rv = rv
         finally:
