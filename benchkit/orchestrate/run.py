@@ -57,6 +57,8 @@ def preflight(ctx: RunContext) -> None:
     assert ctx.target is not None
     cluster.check_crd(ctx.target.api, ctx.target.server)
     cluster.check_namespaces(ctx.target.api, ctx.settings.spark_namespaces, ctx.target.server)
+    if ctx.twin is None:
+        ctx.console.print(f"benchkit: target {ctx.target.server} ({ctx.target.source})", highlight=False)
 
 
 def write_manifest(ctx: RunContext) -> None:

@@ -78,8 +78,8 @@ def run_objects(twin: TwinProcess, run_id: str) -> dict[str, list[dict[str, Any]
     """The run's SparkApplications and pods as the twin holds them (by label, all namespaces)."""
     out: dict[str, list[dict[str, Any]]] = {"sparkapplications": [], "pods": []}
     for ns in NAMESPACES:
-        for kind, path in (("sparkapplications", f"/apis/sparkoperator.k8s.io/v1beta2/namespaces/{ns}/sparkapplications"),
-                           ("pods", f"/api/v1/namespaces/{ns}/pods")):  # fmt: skip
+        apps = f"/apis/sparkoperator.k8s.io/v1beta2/namespaces/{ns}/sparkapplications"
+        for kind, path in (("sparkapplications", apps), ("pods", f"/api/v1/namespaces/{ns}/pods")):
             status, body = twin.request("GET", f"{path}?labelSelector=benchkit.io/run-id%3D{run_id}")
             assert status == 200, body
             out[kind] += body["items"]

@@ -9,8 +9,10 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from benchkit.kube import connect
+import pytest
+
 from benchkit.kube import cleanup as kube_cleanup
+from benchkit.kube import connect
 from tests.run.conftest import (
     NAMESPACES,
     REPO,
@@ -23,6 +25,8 @@ from tests.run.conftest import (
     run_args,
     run_objects,
 )
+
+pytestmark = pytest.mark.slow  # each test is a real `benchkit run` (15-30 s)
 
 
 def test_api_faults_are_retried_and_counted_exactly(make_twin, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -60,11 +64,14 @@ def test_watch_cuts_and_410_lose_no_transition(make_twin, tmp_path: Path) -> Non
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     run_dir = _wait_for_events(results, "submit", 30)
     compacted = twin.admin("POST", "faults", {"compact": True, "cut_watches": True})  # old resourceVersions: 410
-    out, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     journal = events(run_dir)
     watch = [e for e in journal if e["ev"] == "watch"]
-    assert sum(e["what"] == "gone" for e in watch) >= 1 and sum(e["what"] == "relist" for e in watch) >= 2 * 6
+    gone = sum(e["what"] == "gone" for e in watch)
+    assert (
+        gone >= 1 and sum(e["what"] == "relist" for e in watch) >= 2 * 3 + gone
+    )  # a first list per watch, one per 410
     assert sum(e["what"] == "open" for e in watch) > 6 * 5, "the twin cut the watches every second"
     run_id = load_summary(run_dir)["run_id"]
     history = twin.admin("GET", f"history?labelSelector=benchkit.io/run-id%3D{run_id}")["items"]
@@ -141,8 +148,8 @@ def _wait_for_events(results: Path, kind: str, count: int, timeout: float = 90) 
     needle = f'"ev":"{kind}"'.encode()
     while time.monotonic() < deadline:
         dirs = [p for p in results.iterdir() if p.is_dir()] if results.exists() else []
-        if dirs and (dirs[0] / "events.jsonl").exists():
-            if (dirs[0] / "events.jsonl").read_bytes().count(needle) >= count:
-                return dirs[0]
+        path = dirs[0] / "events.jsonl" if dirs else None
+        if path is not None and path.exists() and path.read_bytes().count(needle) >= count:
+            return dirs[0]
         time.sleep(0.1)
     raise AssertionError(f"no {count} {kind} events within {timeout} s")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from benchkit.kube import connect
 from benchkit.kube import cleanup as kube_cleanup
+from benchkit.kube import connect
 from tests.run.conftest import (
     apps_csv,
     benchkit,
@@ -19,6 +19,8 @@ from tests.run.conftest import (
     run_args,
     run_objects,
 )
+
+pytestmark = pytest.mark.slow  # each test is a real `benchkit run` (15-30 s)
 
 
 def test_delete_scenario_tracks_and_deletes_every_app(make_twin, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -73,13 +75,14 @@ def test_keep_scenario_keeps_objects_until_cleanup_by_label(make_twin, tmp_path:
     other_id = next(p.name for p in results.iterdir() if p.name != s["run_id"])
     assert len(run_objects(twin, other_id)["sparkapplications"]) == 3
     target = connect.connect(twin.kubeconfig)
-    deleted, remaining = kube_cleanup.delete_run(target.api, s["run_id"], ("spark-team-a", "spark-team-b", "spark-team-c"))
+    deleted, remaining = kube_cleanup.delete_run(
+        target.api, s["run_id"], ("spark-team-a", "spark-team-b", "spark-team-c")
+    )
     assert (deleted, remaining) == (30, 0)
     assert run_objects(twin, s["run_id"]) == {"sparkapplications": [], "pods": []}
     assert len(run_objects(twin, other_id)["sparkapplications"]) == 3
 
 
-@pytest.mark.slow
 def test_embedded_twin_says_so_first_and_runs(tmp_path: Path) -> None:
     results = tmp_path / "runs"
     proc = benchkit("run", "--total-jobs", "12", "--jobs-per-min", "600", "--app-seconds", "1", "--nodes", "10",
