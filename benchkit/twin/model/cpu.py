@@ -64,6 +64,10 @@ class SharedCpu:
         _, used = self.rates(len(self._jobs))
         return self.cpu_seconds + used * max(0.0, now - self._t)
 
+    def charge(self, cpu_seconds: float) -> None:
+        """Count CPU time spent outside the shared jobs (short Go reconciles too small to contend)."""
+        self.cpu_seconds += cpu_seconds
+
     def submit(self, work: float, callback: Callback, arg: Any = None) -> None:
         """Run `work` useful CPU-seconds; call `callback(arg, t)` when done."""
         self._sync(self._events.now)

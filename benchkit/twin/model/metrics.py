@@ -88,7 +88,9 @@ class OperatorMetrics:
             return
         if old == "RUNNING":
             self.gauge_add(RUNNING_COUNT, labels, -1)
-        if new == "SUBMITTED":
+        if new == "NEW":
+            self.inc(APP_COUNT, labels)
+        elif new == "SUBMITTED":
             self.inc(SUBMIT_COUNT, labels)
         elif new == "SUBMISSION_FAILED":
             self.inc(FAILED_SUBMISSION_COUNT, labels)
