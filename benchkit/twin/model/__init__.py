@@ -8,7 +8,9 @@ the two and README.md here for what is modelled and how it is calibrated.
 
 from __future__ import annotations
 
-from benchkit.twin.model.interface import TwinModel
+from typing import TYPE_CHECKING
+
+from benchkit.twin.model.interface import ModelFactory
 from benchkit.twin.model.model import Model
 from benchkit.twin.model.profiles import PROFILES, get_profile
 
@@ -23,9 +25,13 @@ def build_model(
     operator_workers: int | None = None,
     operator_cpus: float | None = None,
     seed: int = 0,
-) -> TwinModel:
+) -> Model:
     """A fresh model (see `interface.ModelFactory`). Raises ValueError on an unknown profile or bad sizes."""
     if operator_cpus is not None and operator_cpus <= 0:
         raise ValueError(f"operator cpus must be > 0, got {operator_cpus:g}")
     chosen = get_profile(profile).with_operator(operator_workers, operator_cpus)
     return Model(chosen, nodes=nodes, max_pods=max_pods, seed=seed)
+
+
+if TYPE_CHECKING:
+    _contract: ModelFactory = build_model  # mypy checks that Model implements the TwinModel protocol

@@ -52,6 +52,10 @@ class Profile:
     """Task sleep when the app has no second argument."""
     node_ready: float
     """A new node: joined (NotReady) → Ready."""
+    api_qps: float = 20.0
+    """controller.kubeAPIQPS (chart default 20): the operator's status writes and deletes share it; 0 = unlimited."""
+    api_burst: int = 30
+    """controller.kubeAPIBurst (chart default 30)."""
     driver_pod_grace: float = 10.0
     """driverPodCreationGracePeriod: a missing driver pod fails the app after this."""
 
@@ -84,6 +88,7 @@ FAST = Profile(
     executor_delete_delay=0.05,
     default_app_seconds=2.0,
     node_ready=0.5,
+    api_qps=0.0,
 )
 
 PAPER = Profile(
