@@ -31,7 +31,7 @@ class SparkOperator:
         self.metrics = metrics
         self.queue = WorkQueue()
         self.cpu = SharedCpu(
-            ctx.events, profile.operator_cpus, profile.submit_parallelism, profile.oversubscription_penalty
+            ctx.events, profile.operator_cpus, profile.submit_parallelism, profile.threads_per_core, profile.smt_gain
         )
         self._api = TokenBucket(profile.api_qps, profile.api_burst)
         self.workers = profile.operator_workers

@@ -17,15 +17,17 @@ class Profile:
     operator_workers: int
     """controller.workers (MaxConcurrentReconciles)."""
     operator_cpus: float
-    """Cores the controller can use."""
+    """vCPUs the controller can use."""
+    threads_per_core: int
+    """SMT threads per physical core of the operator node (2 on c5: 36 vCPUs are 18 cores)."""
+    smt_gain: float
+    """Throughput a vCPU adds when its core's sibling thread is busy too (fraction of a core)."""
     submit_cpu_seconds: float
-    """CPU-seconds of one JVM spark-submit (useful work, before oversubscription overhead)."""
+    """Work of one JVM spark-submit, in seconds of an uncontended physical core."""
     submit_parallelism: float
-    """Cores one spark-submit JVM keeps busy at most (main, JIT and GC threads)."""
+    """vCPUs one spark-submit JVM keeps busy at most (main, JIT and GC threads)."""
     submit_latency: float
     """Seconds of a submission spent waiting on the API server (pod, ConfigMap, Service, status write)."""
-    oversubscription_penalty: float
-    """Extra CPU per unit of work per unit of oversubscription (demand/cores - 1): thrashing."""
     reconcile_cpu_seconds: float
     """CPU-seconds of one reconcile that does not submit (cached GET, state handler)."""
     status_write_latency: float
@@ -71,10 +73,11 @@ FAST = Profile(
     name="fast",
     operator_workers=10,
     operator_cpus=8.0,
+    threads_per_core=1,
+    smt_gain=1.0,
     submit_cpu_seconds=0.03,
     submit_parallelism=1.0,
     submit_latency=0.05,
-    oversubscription_penalty=0.0,
     reconcile_cpu_seconds=0.0005,
     status_write_latency=0.002,
     jitter=0.1,
@@ -95,10 +98,11 @@ PAPER = Profile(
     name="paper",
     operator_workers=10,
     operator_cpus=36.0,
-    submit_cpu_seconds=11.5,
+    threads_per_core=2,
+    smt_gain=0.25,
+    submit_cpu_seconds=9.15,
     submit_parallelism=3.0,
     submit_latency=0.8,
-    oversubscription_penalty=0.55,
     reconcile_cpu_seconds=0.01,
     status_write_latency=0.03,
     jitter=0.2,
