@@ -1,9 +1,6 @@
-"""The twin's clock-agnostic model of a Spark Operator and a cluster's nodes and scheduler.
+"""The twin's clock-agnostic model of a Spark Operator, its scheduler and nodes (see README.md here).
 
-The model never reads a clock and never sleeps: callers pass `now` (seconds; epoch seconds when the
-twin serves, any origin on a virtual clock). The twin's server drives it in real time; `benchkit plan`
-drives the same model on a virtual clock (`simulate.py`). See `interface.py` for the contract between
-the two and README.md here for what is modelled and how it is calibrated.
+Callers pass `now` (seconds); the twin's server drives it in real time, `benchkit plan` on a virtual clock.
 """
 
 from __future__ import annotations

@@ -1,12 +1,5 @@
-"""The operator's cores as a processor-sharing server: many spark-submit JVMs on one SMT node.
-
-Every running job gets the same share of the busy vCPUs: min(parallelism, vcpus / n) each. The node
-has vcpus / threads_per_core physical cores; Linux fills idle physical cores first, and a vCPU that
-shares its core with a busy sibling hyperthread only adds `smt_gain` of a core's throughput. So the
-work done per second is min(busy, cores) + smt_gain × max(0, busy − cores), while CPU accounting
-(cAdvisor, `container_cpu_usage_seconds_total`) counts every busy vCPU-second. All jobs progress at the
-same rate, so the job with the least remaining work finishes first: one heap keyed by the "attained
-service" at which each job completes.
+"""The operator's vCPUs as a processor-sharing server for spark-submit JVMs, on SMT cores: a vCPU whose
+sibling hyperthread is busy adds only `smt_gain` of a core (see README.md, "calibration").
 """
 
 from __future__ import annotations
@@ -20,6 +13,12 @@ _EPS = 1e-9
 
 
 class SharedCpu:
+    """n running jobs each get min(parallelism, vcpus / n) vCPUs; the work done per second is
+    min(busy, cores) + smt_gain × max(0, busy − cores) (Linux fills idle cores first), while the CPU
+    account counts every busy vCPU-second, as cAdvisor does. All jobs progress at the same rate, so the
+    job with the least remaining work finishes first: one heap keyed by the attained service at which
+    each job completes, and one pending event for the next completion."""
+
     __slots__ = ("_cores", "_events", "_jobs", "_seq", "_service", "_t", "_token", "cpu_seconds", "parallelism",
                  "smt_gain", "vcpus")  # fmt: skip
 

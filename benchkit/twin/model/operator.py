@@ -1,10 +1,5 @@
 """The Spark Operator's SparkApplication controller: a work queue, `workers` reconcilers, spark-submit as
-CPU work on the operator's cores, and the v1beta2 state machine with restartPolicy Never.
-
-Every reconcile holds a worker: submissions for the JVM's CPU time (shared, see `cpu.py`) plus the API
-round trips; other reconciles for a little CPU plus a status write when the status changed. The
-operator's own status writes and every driver/executor pod phase change re-queue the app (its informers),
-behind whatever is already queued.
+CPU work on shared cores, status writes through a token bucket, TTL deletion.
 """
 
 from __future__ import annotations

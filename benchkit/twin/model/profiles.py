@@ -1,9 +1,5 @@
-"""Timing and cost profiles of the modelled operator and cluster: `fast` (tests, demo) and `paper`.
-
-`paper` is calibrated to the published Kubeflow Spark Operator benchmark (operator v2.1.0 on a 36-vCPU
-c5.9xlarge): 10 workers ≈ 130 apps/min using ~25 cores, 20 workers ≈ 140–155 apps/min using ~35 cores.
-How each number was derived is in README.md next to this file; `tests/twin_model/test_calibration.py`
-checks the result.
+"""Timing and cost profiles: `fast` (tests, demo) and `paper` (calibrated to the published Kubeflow
+benchmark; the derivation is in README.md, the check in tests/twin_model/test_calibration.py).
 """
 
 from __future__ import annotations

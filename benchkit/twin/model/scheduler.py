@@ -1,11 +1,5 @@
-"""A kube-scheduler stand-in: binds pods to Ready nodes by CPU/memory requests, maxPods, nodeSelector and
-NoSchedule taints vs tolerations; pods that fit nowhere wait (PodScheduled=False, Unschedulable) and are
-retried when capacity frees up or a node becomes Ready.
-
-Cost: pods are grouped by shape (requests + selector + tolerations; equal shapes are interchangeable).
-Nodes are tried round-robin from the last placement, which spreads pods like the default LeastAllocated
-scoring. Once a full scan finds no room for a shape, the scheduler remembers it and from then on only
-looks at nodes whose capacity grew since, so a full cluster costs O(1) per pod, not O(nodes).
+"""A kube-scheduler stand-in: binds pods to Ready nodes by requests, maxPods, nodeSelector and taints;
+pods that fit nowhere wait per shape and are retried only where capacity grew, so a full cluster is cheap.
 """
 
 from __future__ import annotations
