@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -110,11 +111,10 @@ def _node_specs(s: settings.StackSettings, network: Network) -> list[NodeGroupSp
 def _monitoring(s: settings.StackSettings, cluster: Cluster, nodes: NodeGroups, addons: ClusterAddons) -> Monitoring:
     m = s.monitoring
     sizing = monitoring_sizing(INSTANCE_TYPES[s.node_groups[roles.MONITORING].instance_type])
-    sizing = type(sizing)(
-        m.prometheus_cpu or sizing.prometheus_cpu,
-        m.prometheus_memory or sizing.prometheus_memory,
-        sizing.grafana_cpu,
-        sizing.grafana_memory,
+    sizing = replace(
+        sizing,
+        prometheus_cpu=m.prometheus_cpu or sizing.prometheus_cpu,
+        prometheus_memory=m.prometheus_memory or sizing.prometheus_memory,
     )
     try:
         dashboards = load_dashboards(m.dashboards_dir)
@@ -150,7 +150,8 @@ def _spark_operator(
     derived = operator_sizing(
         INSTANCE_TYPES[s.node_groups[roles.OPERATOR].instance_type], webhook_enabled=op.webhook_enabled
     )
-    sizing = type(derived)(
+    sizing = replace(
+        derived,
         controller_cpu=op.controller_cpu or derived.controller_cpu,
         controller_memory=op.controller_memory or derived.controller_memory,
         workers=op.workers or derived.workers,

@@ -19,7 +19,7 @@ from infra.addressing import SubnetPlan, plan_subnets
 from infra.config_reader import NAMESPACE, ConfigError, Reader, version_tuple
 from infra.instances import INSTANCE_TYPES
 from infra.preflight import PreflightError, check_pod_ip_capacity
-from infra.sizing import eks_default_max_pods
+from infra.sizing import eks_default_max_pods, monitoring_sizing, operator_sizing
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_VPC_CIDR = IPv4Network("10.0.0.0/16")
@@ -148,6 +148,7 @@ def parse(raw: dict[str, str], *, stack: str, region: str) -> StackSettings:
     if unknown:
         raise ConfigError(unknown[0], "unknown key (see docs/infra.md for the keys this stack reads)")
     _check_addresses(settings)
+    _check_sizing(settings)
     return settings
 
 
@@ -320,3 +321,15 @@ def _check_addresses(s: StackSettings) -> None:
             check_pod_ip_capacity(plan.private[:1], group.max_size, pods, s.warm_prefix_target, group=role)
         except PreflightError as exc:
             raise ConfigError("vpcCidr", f"{exc}; use a larger vpcCidr") from None
+
+
+def _check_sizing(s: StackSettings) -> None:
+    """The operator and monitoring nodes must have room for what is sized onto them."""
+    try:
+        operator_sizing(INSTANCE_TYPES[s.node_groups[roles.OPERATOR].instance_type])
+    except ValueError as exc:
+        raise ConfigError("operatorInstanceType", str(exc)) from None
+    try:
+        monitoring_sizing(INSTANCE_TYPES[s.node_groups[roles.MONITORING].instance_type])
+    except ValueError as exc:
+        raise ConfigError("monitoringInstanceType", str(exc)) from None

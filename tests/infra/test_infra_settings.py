@@ -87,6 +87,8 @@ def test_newer_chart_gets_latency_buckets_and_api_limits(parse) -> None:  # type
         ({"azCount": "3", "availabilityZones": "a,b"}, "azCount", "not both"),
         ({"clusterName": "9lives"}, "clusterName", "is not valid"),
         ({"publicAccessCidrs": "1.2.3.4/40"}, "publicAccessCidrs", "'1.2.3.4/40'"),
+        ({"operatorInstanceType": "m5.large"}, "operatorInstanceType", "too small for the Spark Operator"),
+        ({"monitoringInstanceType": "m6a.large"}, "monitoringInstanceType", "too small for Prometheus"),
     ],
 )
 def test_bad_values_fail_with_one_line_naming_the_key(parse, raw: dict[str, str], key: str, message: str) -> None:  # type: ignore[no-untyped-def]
