@@ -98,8 +98,8 @@ class Janitor(pulumi.ComponentResource):
             role=role.arn,
             timeout=60,
             memory_size=128,
-            # one invocation at a time: two janitors racing on the same node group helps nobody
-            reserved_concurrent_executions=1,
+            # No reserved concurrency: reserving even 1 fails on accounts whose concurrency limit is 10
+            # (AWS keeps 10 unreserved). A 5-minute schedule with a 60 s timeout never overlaps itself.
             environment=aws.lambda_.FunctionEnvironmentArgs(
                 variables={
                     "BENCHKIT_CLUSTER": args.cluster_name,
