@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchkit.errors import ConfigError
-from benchkit.twin.validation import DNS_LABEL
+from benchkit.settings.run import DNS1123_LABEL as DNS_LABEL
 
 PROFILES = ("fast", "paper")
 DEFAULT_NAMESPACES = ("default", "spark-team-a", "spark-team-b", "spark-team-c")

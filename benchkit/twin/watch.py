@@ -61,8 +61,9 @@ class Watcher:
     def end(self, how: str) -> None:
         if self.ending is None:
             self.ending = how
-            self.buf.clear()
-            self.size = 0
+            if how == "abort":  # a graceful end still flushes what is buffered
+                self.buf.clear()
+                self.size = 0
         self.wake.set()
 
     def take(self) -> bytes:
