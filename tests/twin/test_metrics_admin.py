@@ -51,7 +51,8 @@ def test_apiserver_metrics_count_requests_by_verb_resource_and_code(twin: TwinPr
         resp.release_conn()
     assert after["process_resident_memory_bytes"][0][1] > 10e6
     assert after["process_cpu_seconds_total"][0][1] > 0
-    assert "spark_application_count" in after  # the model's operator metrics, under the operator's names
+    # the model's operator metrics, under the operator's names
+    wait_until(lambda: "spark_application_submit_count" in _samples(twin), what="the model's metrics")
 
 
 def test_history_lists_server_side_transitions(twin: TwinProcess, k8s: Clients) -> None:
