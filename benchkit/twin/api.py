@@ -18,10 +18,11 @@ from aiohttp import web
 
 from benchkit.twin import listing, tables, watch
 from benchkit.twin.driver import Driver
+from benchkit.twin.record import Event, Record
 from benchkit.twin.resources import NAMESPACES, NODES, PODS, SPARK_APPS, ResourceType, lookup
 from benchkit.twin.selectors import parse_fields, parse_labels
 from benchkit.twin.status import ApiFailure, bad_request, expired_status, invalid, not_found
-from benchkit.twin.store import ADDED, Event, Record, Store
+from benchkit.twin.store import ADDED, Store
 from benchkit.twin.validation import admit
 
 JSON = "application/json"

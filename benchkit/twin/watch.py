@@ -16,9 +16,9 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from benchkit.twin.record import Event
 from benchkit.twin.resources import ResourceType
 from benchkit.twin.selectors import FieldSelector, LabelSelector
-from benchkit.twin.store import Event
 
 MAX_BUFFER = 64 * 1024 * 1024
 LIVENESS_CHECK = 5.0  # seconds between checks that an idle watch's client is still connected
