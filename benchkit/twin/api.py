@@ -195,7 +195,7 @@ class KubeApi:
         else:
             events = [e for e in coll.since(rv) if watcher.accepts(e)]
         for ev in events:
-            watcher.push(ev.line())
+            watcher.push_event(ev)
         if initial and bookmarks:
             watcher.push(watch.bookmark_line(resource, self.store.rv, initial_end=True))
         coll.watchers.add(watcher)

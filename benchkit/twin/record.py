@@ -95,5 +95,8 @@ class Event:
         self.fields = rec.fields
         self.raw = rec.raw
 
-    def line(self) -> bytes:
-        return b'{"type":"' + self.type + b'","object":' + self.raw + b"}\n"
+    def prefix(self) -> bytes:
+        return _PREFIXES[self.type]
+
+
+_PREFIXES = {t: b'{"type":"' + t + b'","object":' for t in (b"ADDED", b"MODIFIED", b"DELETED")}

@@ -30,7 +30,7 @@ ADDED, MODIFIED, DELETED = b"ADDED", b"MODIFIED", b"DELETED"
 class Subscriber(Protocol):
     def accepts(self, ev: Event) -> bool: ...
 
-    def push(self, line: bytes) -> None: ...
+    def push_event(self, ev: Event) -> None: ...
 
 
 def extra_fields(resource: ResourceType, obj: Obj) -> dict[str, str] | None:
@@ -100,12 +100,9 @@ class Collection:
         if len(history) == history.maxlen:
             self.floor = history[0].rv
         history.append(ev)
-        line = None
         for w in self.watchers:
             if w.accepts(ev):
-                if line is None:
-                    line = ev.line()
-                w.push(line)
+                w.push_event(ev)
                 self.delivered += 1
 
     def since(self, rv: int) -> list[Event]:

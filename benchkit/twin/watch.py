@@ -37,7 +37,6 @@ class Watcher:
         self.size = 0
         self.wake = asyncio.Event()
         self.ending: str | None = None  # "graceful" (end the response) or "abort" (drop the connection)
-        self.sent = 0
 
     def accepts(self, ev: Event) -> bool:
         if self.ns is not None and ev.ns != self.ns:
@@ -54,6 +53,16 @@ class Watcher:
             return
         self.buf.append(line)
         self.size += len(line)
+        if self.size > MAX_BUFFER:
+            self.end("abort")
+        self.wake.set()
+
+    def push_event(self, ev: Event) -> None:
+        """Buffer an event without building its line: the parts are joined once per write."""
+        if self.ending is not None:
+            return
+        self.buf += (ev.prefix(), ev.raw, b"}\n")
+        self.size += len(ev.raw) + 32
         if self.size > MAX_BUFFER:
             self.end("abort")
         self.wake.set()
@@ -117,7 +126,6 @@ async def _stream(
     while True:
         if watcher.buf:
             data = watcher.take()
-            watcher.sent += data.count(b"\n")
             await resp.write(data)
         if watcher.ending == "abort":
             if request.transport is not None:
