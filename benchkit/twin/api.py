@@ -183,7 +183,11 @@ class KubeApi:
         initial = q.get("sendInitialEvents") in _TRUE
         timeout = watch.timeout_for(q.get("timeoutSeconds"), self.rng)
         coll = self.store.coll(resource)
-        watcher = watch.Watcher(resource, route.ns, labels, fields)
+        if _wants_table(request):
+            include = q.get("includeObject", "Metadata")
+            watcher: watch.Watcher = watch.TableWatcher(resource, route.ns, labels, fields, include=include)
+        else:
+            watcher = watch.Watcher(resource, route.ns, labels, fields)
         if rv and not initial and rv < max(coll.floor, self.store.compacted):
             # As kube-apiserver's watch cache: 200, then one ERROR event with a 410 Status.
             message = f"too old resource version: {rv} ({max(coll.floor, self.store.compacted) + 1})"

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from benchkit.twin import tables
 from benchkit.twin.record import Event
 from benchkit.twin.resources import ResourceType
 from benchkit.twin.selectors import FieldSelector, LabelSelector
@@ -80,6 +81,23 @@ class Watcher:
         self.buf.clear()
         self.size = 0
         return data
+
+
+class TableWatcher(Watcher):
+    """A watch asked for `as=Table` (kubectl get -w): each event's object is a one-row Table."""
+
+    def __init__(self, *args: Any, include: str = "Metadata") -> None:
+        super().__init__(*args)
+        self.include = include
+        self.columns_sent = False
+
+    def push_event(self, ev: Event) -> None:
+        obj = orjson.loads(ev.raw)
+        table = tables.table(self.resource, [obj], {"resourceVersion": str(ev.rv)}, self.include)
+        if self.columns_sent:
+            table["columnDefinitions"] = []  # as kube-apiserver: column definitions with the first event only
+        self.columns_sent = True
+        self.push(ev.prefix() + orjson.dumps(table) + b"}\n")
 
 
 def bookmark_line(resource: ResourceType, rv: int, initial_end: bool = False) -> bytes:
