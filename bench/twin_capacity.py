@@ -149,26 +149,50 @@ def run_lag(twin: TwinProcess, run: str) -> tuple[float, float]:
 
 
 def watcher_main(kubeconfig: str, selector: str) -> None:
-    """Watch apps and pods cluster-wide with a label selector; print event counts when terminated."""
-    from kubernetes import client, watch
+    """Watch apps and pods cluster-wide with a label selector, as a lean tracker would: the kubernetes
+    client makes the requests, lines are parsed with orjson, the watch resumes from the last
+    resourceVersion when a stream ends and relists after a 410. Prints counts when terminated."""
+    import orjson
+    from kubernetes import client
 
     from benchkit.kube.connect import connect
 
     api = connect(Path(kubeconfig)).api
-    counts: dict[str, int] = {"apps": 0, "pods": 0}
     custom, core = client.CustomObjectsApi(api), client.CoreV1Api(api)
-    streams = {
-        "apps": lambda w: w.stream(custom.list_cluster_custom_object, "sparkoperator.k8s.io", "v1beta2",
-                                   "sparkapplications", label_selector=selector, deserialize=False),
-        "pods": lambda w: w.stream(core.list_pod_for_all_namespaces, label_selector=selector, deserialize=False),
+    listers = {
+        "apps": lambda **kw: custom.list_cluster_custom_object("sparkoperator.k8s.io", "v1beta2", "sparkapplications",
+                                                              label_selector=selector, **kw),
+        "pods": lambda **kw: core.list_pod_for_all_namespaces(label_selector=selector, **kw),
     }  # fmt: skip
+    counts: dict[str, int] = {"apps": 0, "pods": 0, "reconnects": 0, "relists": 0}
 
     def follow(kind: str) -> None:
-        for _ in streams[kind](watch.Watch()):
-            counts[kind] += 1
+        rv = ""
+        while True:
+            if not rv:
+                counts["relists"] += 1
+                resp = listers[kind](_preload_content=False)
+                rv = orjson.loads(resp.data)["metadata"]["resourceVersion"]
+            try:
+                resp = listers[kind](
+                    watch=True, resource_version=rv, allow_watch_bookmarks=True, _preload_content=False
+                )
+                tail = b""
+                for chunk in resp.stream(256 * 1024):
+                    *lines, tail = (tail + chunk).split(b"\n")
+                    for line in lines:
+                        event = orjson.loads(line)
+                        if event["type"] == "ERROR":
+                            rv = ""
+                            break
+                        rv = event["object"]["metadata"]["resourceVersion"]
+                        counts[kind] += event["type"] != "BOOKMARK"
+            except Exception:  # a dropped stream: resume from the last version
+                pass
+            counts["reconnects"] += 1
 
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-    for kind in streams:
+    for kind in listers:
         threading.Thread(target=follow, args=(kind,), daemon=True).start()
     signal.sigwait({signal.SIGTERM})
     print(json.dumps(counts), flush=True)
@@ -296,7 +320,8 @@ def render(rows: list[tuple[str, ...]], args: argparse.Namespace, final: dict[st
         f"Machine: {machine()}. Twin pinned to core {pin if pin else '(not pinned: one core only)'}; "
         f"load generator and watcher on the others. Command: `{command}`\n",
         f"Held: {args.apps} apps x {1 + args.executors} pods; watches: apps + pods cluster-wide by label selector "
-        f"(events received: apps {seen.get('apps', '?')}, pods {seen.get('pods', '?')}). "
+        f"(events received: apps {seen.get('apps', '?')}, pods {seen.get('pods', '?')}; re-watches "
+        f"{seen.get('reconnects', '?')}, lists {seen.get('relists', '?')}). "
         f"Twin at the end: {final['objects']}.\n",
         *lines,
     ])  # fmt: skip

@@ -309,3 +309,14 @@ def test_pods_wait_pending_until_the_node_group_grows() -> None:
         assert pending.count("Running") <= 6
         small.admin("POST", "nodegroups/bench/scale", {"count": 3})
         wait_until(lambda: (ph := phases()) and len(ph) == 9 and set(ph) == {"Running"}, timeout=30, what="all Running")
+
+
+def test_big_lists_are_streamed_whole(k8s: Clients) -> None:
+    run = _run_id()
+    for i in range(600):  # > 1 MB of apps: the list is written in pieces
+        k8s.create_app("spark-team-b", app(f"big-{i:03d}", run, seconds=60))
+    items = k8s.list_apps(None, label_selector=f"benchkit.io/run-id={run}")["items"]
+    assert [i["metadata"]["name"] for i in items] == [f"big-{i:03d}" for i in range(600)]
+    k8s.custom.delete_collection_namespaced_custom_object(
+        GROUP, VERSION, "spark-team-b", PLURAL, label_selector=f"benchkit.io/run-id={run}"
+    )
