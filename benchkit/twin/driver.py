@@ -32,6 +32,7 @@ from benchkit.twin.store import Store
 
 log = logging.getLogger(__name__)
 APP_NAME_LABEL = "sparkoperator.k8s.io/app-name"
+SLICE = 0.02  # seconds of model time applied per batch when catching up
 
 
 @dataclass(frozen=True)
@@ -156,11 +157,19 @@ class Driver:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            now = time.time()
             try:
-                self.apply(self.model.advance(now), now)
+                await self._catch_up(time.time())
             except Exception:  # a model bug must not kill the server; it is logged and the loop goes on
                 log.exception("model.advance failed")
                 await asyncio.sleep(0.1)
-            else:
-                await asyncio.sleep(0)  # let requests and watch writers run between batches
+
+    async def _catch_up(self, now: float) -> None:
+        """Advance to `now` in slices of SLICE seconds of model time, yielding between slices, so that a
+        backlog (the model fell behind a burst of creates) is applied in bounded batches: requests are
+        served and watch buffers flushed in between."""
+        due = self.model.next_event_time()
+        while due is not None and due <= now:
+            upto = min(now, due + SLICE)
+            self.apply(self.model.advance(upto), time.time())
+            await asyncio.sleep(0)
+            due = self.model.next_event_time()
