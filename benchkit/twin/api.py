@@ -257,7 +257,7 @@ class KubeApi:
             obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
         elif resource is NAMESPACES:
             obj["status"] = {"phase": "Active"}
-        headers = {"Warning": ", ".join(f'299 - "{w}"' for w in warnings)} if warnings else None
+        headers = {"Warning": ", ".join(f'299 - "{_quote(w)}"' for w in warnings)} if warnings else None
         if q.get("dryRun") == "All":
             if resource.namespaced and not self.store.namespace_exists(route.ns or ""):
                 raise not_found("namespaces", "", route.ns or "")
@@ -299,6 +299,10 @@ class KubeApi:
         now = time.time()
         deleted = [self._delete(route.resource, rec, now) for rec in records]
         return _json(listing.list_bytes(route.resource, deleted, self.store.rv, None, None))
+
+
+def _quote(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _int_param(text: str | None, name: str) -> int:
