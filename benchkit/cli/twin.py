@@ -75,6 +75,7 @@ def _namespaces(_ctx: click.Context, _param: click.Parameter, value: str) -> tup
     show_default=True,
     help="Events kept per resource to resume watches; older resourceVersions get 410 Gone.",
 )
+@click.option("--exit-with-parent", is_flag=True, help="Stop when the process that started the twin exits.")
 def twin(**params: Any) -> None:
     """Serve the Kubernetes API of a simulated Spark-on-Kubernetes cluster over HTTPS (see benchkit/twin/README.md)."""
     options = TwinOptions(**params)
