@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from benchkit import clock
 from benchkit.twin.model.interface import (
     AppDeleted,
     AppStatus,
@@ -117,16 +118,38 @@ class Driver:
 
     def app_created(self, rec: Record, obj: dict[str, Any], now: float) -> None:
         self.record_transition(rec, "NEW", now)
-        self.apply(self.model.app_created(obj, now), now)
+        try:
+            changes = self.model.app_created(obj, now)
+        except ValueError as exc:
+            # The CRD accepts it but the model cannot run it (e.g. memory "lots"): as spark-submit failing,
+            # the app fails with the reason instead of the API answering 500.
+            log.warning("app %s/%s failed in the model: %s", rec.ns, rec.name, exc)
+            self._fail(rec, f"failed to submit: {exc}", now)
+            return
+        self.apply(changes, now)
         self.wake()
 
+    def _fail(self, rec: Record, message: str, now: float) -> None:
+        ts = clock.iso(now)[:19] + "Z"
+        for state in ("SUBMISSION_FAILED", "FAILED"):
+            status = {"applicationState": {"state": state, "errorMessage": message}, "submissionAttempts": 1,
+                      "executionAttempts": 0, "lastSubmissionAttemptTime": ts, "terminationTime": ts,
+                      "driverInfo": {}}  # fmt: skip
+            self._app_status(AppStatus(rec.ns, rec.name, status), now)
+
     def app_deleted(self, ns: str, name: str, now: float) -> None:
-        self.apply(self.model.app_deleted(ns, name, now), now)
+        try:
+            self.apply(self.model.app_deleted(ns, name, now), now)
+        except (KeyError, ValueError):  # an app the model never took (see app_created): nothing to undo
+            log.debug("model did not know app %s/%s", ns, name)
         self.collect_pods(ns, name, now)
         self.wake()
 
     def pod_deleted(self, ns: str, name: str, now: float) -> None:
-        self.apply(self.model.pod_deleted(ns, name, now), now)
+        try:
+            self.apply(self.model.pod_deleted(ns, name, now), now)
+        except (KeyError, ValueError):  # a pod created through the API: the model never knew it
+            log.debug("model did not know pod %s/%s", ns, name)
         self.wake()
 
     def scale(self, group: str, count: int, now: float) -> None:

@@ -55,7 +55,7 @@ class TwinServer:
     @property
     def url(self) -> str:
         host = "127.0.0.1" if self.options.host in ("0.0.0.0", "::", "localhost") else self.options.host
-        return f"https://{host}:{self.port}"
+        return f"https://[{host}]:{self.port}" if ":" in host else f"https://{host}:{self.port}"
 
     async def start(self) -> None:
         opts = self.options
