@@ -62,6 +62,8 @@ class Outcome:
     kind: str
     query: str
     status: str
+    unit: str = ""
+    help: str = ""
     series: int = 0
     points: int = 0
     error: str | None = None
@@ -117,7 +119,7 @@ def collect(prom: PromClient, metrics: Iterable[Metric], window: Window, params:
 
 def _collect_one(prom: PromClient, metric: Metric, window: Window, params: Params, out_dir: Path) -> Outcome:
     query = metric.render(**params.variables())
-    outcome = Outcome(metric.name, metric.kind, query, status="ok")
+    outcome = Outcome(metric.name, metric.kind, query, status="ok", unit=metric.unit, help=metric.help)
     try:
         result = _query(prom, metric.kind, query, window, params.step)
     except QueryError as exc:

@@ -1,0 +1,143 @@
+"""matplotlib charts rendered to PNG bytes, sized for a laptop screen.
+
+Figures are built with `matplotlib.figure.Figure` directly, never pyplot: no global state, no display
+backend, safe in any thread. Each function takes plain arrays and returns PNG bytes; `data_uri` embeds them.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+WIDTH_IN, HEIGHT_IN, DPI = 10.0, 3.8, 100
+"""1000 x 380 px: two charts fit a laptop screen's height, text stays readable at 100 % zoom."""
+COLORS = [matplotlib.colors.to_hex(c) for c in matplotlib.colormaps["tab10"](range(10))]
+STATE_COLORS = {
+    "NEW": "#bbbbbb", "SUBMITTED": "#1f77b4", "RUNNING": "#2ca02c", "SUCCEEDING": "#98df8a",
+    "FAILING": "#ff9896", "COMPLETED": "#9467bd", "FAILED": "#d62728", "SUBMISSION_FAILED": "#8c564b",
+    "PENDING_RERUN": "#e377c2", "other": "#7f7f7f",
+}  # fmt: skip
+Line = tuple[str, np.ndarray, np.ndarray]
+"""(label, x, y)"""
+
+
+def data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _figure(height: float = HEIGHT_IN) -> tuple[Figure, Axes]:
+    fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI)
+    ax = fig.subplots()
+    ax.grid(True, alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig, ax
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png", dpi=DPI)
+    return buf.getvalue()
+
+
+def lines(series: Sequence[Line], title: str, xlabel: str, ylabel: str, *, step: bool = False,
+          styles: dict[str, str] | None = None, logy: bool = False) -> bytes:  # fmt: skip
+    """One or more lines on shared axes; `styles` maps a label to a matplotlib linestyle."""
+    fig, ax = _figure()
+    for i, (label, x, y) in enumerate(series):
+        style = (styles or {}).get(label, "-")
+        kwargs: dict[str, Any] = {"label": label, "color": COLORS[i % len(COLORS)], "linestyle": style}
+        if step:
+            ax.step(x, y, where="post", **kwargs)
+        else:
+            ax.plot(x, y, **kwargs)
+    if logy:
+        ax.set_yscale("symlog", linthresh=1e-3)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.set_ylim(bottom=0 if not logy else None)
+    if len(series) > 1:
+        ax.legend(loc="best", fontsize="small", ncol=2 if len(series) > 4 else 1)
+    return _png(fig)
+
+
+def stacked(x: np.ndarray, layers: dict[str, np.ndarray], title: str, xlabel: str, ylabel: str) -> bytes:
+    """A stacked area chart (apps by state over time)."""
+    fig, ax = _figure()
+    labels = list(layers)
+    colors = [STATE_COLORS.get(label, COLORS[i % len(COLORS)]) for i, label in enumerate(labels)]
+    ax.stackplot(x, *[layers[label] for label in labels], labels=labels, colors=colors, alpha=0.85)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper left", fontsize="small", ncol=min(4, len(labels)))
+    return _png(fig)
+
+
+def cdfs(samples: Mapping[str, Sequence[float]], title: str, xlabel: str, *,
+         styles: dict[str, str] | None = None) -> bytes:  # fmt: skip
+    """Empirical CDFs, one per label, on a log x axis when values span more than two decades."""
+    fig, ax = _figure()
+    spread = [v for values in samples.values() for v in values if v > 0]
+    for i, (label, values) in enumerate(samples.items()):
+        data = np.sort(np.asarray(values, dtype=float))
+        if data.size == 0:
+            continue
+        y = np.arange(1, data.size + 1) / data.size
+        ax.step(data, y, where="post", label=f"{label} (n={data.size})", color=COLORS[i % len(COLORS)],
+                linestyle=(styles or {}).get(label, "-"))  # fmt: skip
+    if spread and max(spread) / max(min(spread), 1e-9) > 100:
+        ax.set_xscale("log")
+    ax.set(title=title, xlabel=xlabel, ylabel="fraction of apps", ylim=(0, 1.02))
+    ax.legend(loc="lower right", fontsize="small")
+    return _png(fig)
+
+
+def percentile_bars(table: dict[str, dict[str, float | None]], title: str, ylabel: str) -> bytes:
+    """Grouped bars: one group per phase, one bar per percentile (p50, p90, p99)."""
+    fig, ax = _figure()
+    phases = list(table)
+    stats = ["p50", "p90", "p99"]
+    width = 0.8 / len(stats)
+    x = np.arange(len(phases))
+    for i, stat in enumerate(stats):
+        values = [table[p].get(stat) or 0.0 for p in phases]
+        ax.bar(x + (i - 1) * width, values, width, label=stat, color=COLORS[i])
+    ax.set_xticks(x, [p.replace("_", " ") for p in phases], fontsize="small")
+    ax.set(title=title, ylabel=ylabel)
+    ax.legend(fontsize="small")
+    return _png(fig)
+
+
+def heatmap(matrix: np.ndarray, rows: Sequence[str], cols: Sequence[str], *, title: str, xlabel: str, ylabel: str,
+            cbar: str, fmt: str = "{:.0f}") -> bytes:  # fmt: skip
+    """A labelled heatmap (NaN cells are left blank), for suites over two matrix dimensions."""
+    fig, ax = _figure(height=max(3.0, 0.6 * len(rows) + 1.8))
+    masked = np.ma.masked_invalid(matrix.astype(float))
+    image = ax.imshow(masked, cmap="viridis", aspect="auto")
+    ax.grid(False)
+    ax.set_xticks(range(len(cols)), list(cols))
+    ax.set_yticks(range(len(rows)), list(rows))
+    for (r, c), value in np.ndenumerate(matrix):
+        if np.isfinite(value):
+            ax.text(c, r, fmt.format(value), ha="center", va="center", color="white", fontsize="small")
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    fig.colorbar(image, ax=ax, label=cbar)
+    return _png(fig)
+
+
+def bars(labels: Sequence[str], values: Sequence[float], title: str, ylabel: str) -> bytes:
+    """Horizontal bars, one per label (end-of-run values of an instant query)."""
+    fig, ax = _figure(height=max(2.2, 0.35 * len(labels) + 1.4))
+    y = np.arange(len(labels))
+    ax.barh(y, list(values), color=COLORS[0])
+    ax.set_yticks(y, list(labels), fontsize="small")
+    for i, value in enumerate(values):
+        ax.text(value, i, f" {value:.4g}", va="center", fontsize="small")
+    ax.set(title=title, xlabel=ylabel)
+    return _png(fig)

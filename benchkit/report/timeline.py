@@ -1,0 +1,165 @@
+"""Time series of a run for the report, derived from its journal: what was offered, created, picked up by
+the operator, running and finished at each moment, the backlog, the states, the node counts.
+
+Times are seconds since the schedule origin t0 (run_start.t0_mono), on the monotonic clock.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from benchkit.results import journal
+from benchkit.spark import states
+
+GRID_POINTS = 400
+STATE_ORDER = (states.NEW, states.SUBMITTED, states.RUNNING, states.SUCCEEDING, states.FAILING,
+               states.COMPLETED, states.FAILED, states.SUBMISSION_FAILED, states.PENDING_RERUN)  # fmt: skip
+"""States plotted (in stacking order); anything else is drawn as "other"."""
+
+
+@dataclass
+class AppTimes:
+    """One app: when it was due/acknowledged and when the tracker first saw it in each state."""
+
+    due: float | None = None
+    ack: float | None = None
+    ok: bool | None = None
+    seen: dict[str, float] = field(default_factory=dict)
+    driver_running: float | None = None
+    deleted: float | None = None
+
+    def first(self, wanted: Iterable[str]) -> float | None:
+        times = [self.seen[s] for s in wanted if s in self.seen]
+        return min(times) if times else None
+
+
+@dataclass
+class Timeline:
+    """A run's events on one time axis. Arrays hold event times in seconds since t0, sorted."""
+
+    t0: float
+    """the schedule origin on the monotonic clock; `apps` keep raw monotonic times."""
+    duration: float
+    offered: np.ndarray
+    created: np.ndarray
+    create_failed: np.ndarray
+    processed: np.ndarray
+    """first seen in a state other than NEW: the operator took the app off its queue."""
+    running: np.ndarray
+    terminal: np.ndarray
+    left_backlog: np.ndarray
+    """first of RUNNING or a terminal state: the app stopped waiting."""
+    apps: dict[tuple[str, str], AppTimes]
+    nodes: dict[str, list[tuple[float, int | None, int | None]]]
+    """node group -> [(t, desired, ready)] from node_count events."""
+    steps: list[tuple[float, float]]
+    """ramp steps: (start_s, offered jobs/min); one entry for a constant rate."""
+
+    def grid(self, points: int = GRID_POINTS) -> np.ndarray:
+        return np.linspace(0.0, max(self.duration, 1.0), points)
+
+
+def build(events: Iterable[dict[str, Any]]) -> Timeline:
+    apps: dict[tuple[str, str], AppTimes] = defaultdict(AppTimes)
+    nodes: dict[str, list[tuple[float, int | None, int | None]]] = defaultdict(list)
+    start: dict[str, Any] = {}
+    last = 0.0
+    pending_nodes: list[dict[str, Any]] = []
+    for ev in events:
+        kind = ev.get("ev")
+        last = max(last, float(ev.get("mono", 0.0)))
+        if kind == journal.RUN_START and not start:
+            start = ev
+        elif kind in (journal.SUBMIT, journal.APP, journal.POD, journal.APP_DELETED):
+            _fold(apps[(ev["ns"], ev["app"])], kind, ev)
+        elif kind == journal.NODE_COUNT:
+            pending_nodes.append(ev)
+    t0 = float(start.get("t0_mono", start.get("mono", 0.0)))
+    for ev in pending_nodes:
+        nodes[str(ev.get("group"))].append((ev["mono"] - t0, ev.get("desired"), ev.get("ready")))
+    return _timeline(dict(apps), dict(nodes), start, t0, last)
+
+
+def _fold(app: AppTimes, kind: str, ev: dict[str, Any]) -> None:
+    if kind == journal.SUBMIT:
+        app.due, app.ack, app.ok = ev.get("due_mono"), ev.get("ack_mono"), bool(ev.get("ok"))
+    elif kind == journal.APP:
+        state = ev["state"]
+        if state not in app.seen or ev["mono"] < app.seen[state]:
+            app.seen[state] = ev["mono"]
+    elif kind == journal.POD:
+        if ev.get("role") == "driver" and ev.get("phase") == "Running" and app.driver_running is None:
+            app.driver_running = ev["mono"]
+    elif kind == journal.APP_DELETED and app.deleted is None:
+        app.deleted = ev["mono"]
+
+
+def _timeline(apps: dict[tuple[str, str], AppTimes], nodes: dict[str, list[tuple[float, int | None, int | None]]],
+              start: dict[str, Any], t0: float, last: float) -> Timeline:  # fmt: skip
+    def times(values: Iterable[float | None]) -> np.ndarray:
+        return np.sort(np.asarray([v - t0 for v in values if v is not None], dtype=float))
+
+    created = [a for a in apps.values() if a.ok]
+    processed_states = [s for s in states.ALL if s != states.NEW]
+    steps = [(float(s), float(r)) for s, r in start.get("steps") or []]
+    if not steps and start.get("target_per_min"):
+        steps = [(0.0, float(start["target_per_min"]))]
+    return Timeline(
+        t0=t0,
+        duration=max(0.0, last - t0),
+        offered=times(a.due for a in apps.values()),
+        created=times(a.ack for a in created),
+        create_failed=times(a.ack for a in apps.values() if a.ok is False),
+        processed=times(a.first(processed_states) for a in created),
+        running=times(a.seen.get(states.RUNNING) for a in created),
+        terminal=times(a.first(states.TERMINAL) for a in created),
+        left_backlog=times(a.first((states.RUNNING, *states.TERMINAL)) for a in created),
+        apps=apps, nodes=nodes, steps=steps,
+    )  # fmt: skip
+
+
+def cumulative(events: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """How many events happened at or before each grid time."""
+    return np.searchsorted(events, grid, side="right").astype(float)
+
+
+def rate_per_min(events: np.ndarray, grid: np.ndarray, window: float) -> np.ndarray:
+    """Events per minute over the trailing `window` seconds at each grid time (ramps up over the first window)."""
+    upto = cumulative(events, grid)
+    before = np.searchsorted(events, grid - window, side="right").astype(float)
+    rates: np.ndarray = 60.0 * (upto - before) / window
+    return rates
+
+
+def smoothing_window(duration: float) -> float:
+    """A rate window that shows the shape of the run: ~1/20 of it, between 5 s and 60 s."""
+    return float(min(60.0, max(5.0, duration / 20.0)))
+
+
+def offered_rate(steps: list[tuple[float, float]], grid: np.ndarray, end: float) -> np.ndarray:
+    """The target rate (jobs/min) at each grid time; 0 after the last submission was due."""
+    out = np.zeros_like(grid)
+    for start_s, per_min in steps:
+        out[grid >= start_s] = per_min
+    out[grid > end] = 0.0
+    return out
+
+
+def states_over_time(tl: Timeline, grid: np.ndarray) -> dict[str, np.ndarray]:
+    """Apps in each state at each grid time (an app is in the latest state seen; deleted apps leave)."""
+    counts: dict[str, np.ndarray] = {}
+    at = grid + tl.t0
+    for app in tl.apps.values():
+        ordered = sorted(app.seen.items(), key=lambda kv: kv[1])
+        for i, (state, since) in enumerate(ordered):
+            until = ordered[i + 1][1] if i + 1 < len(ordered) else app.deleted if app.deleted is not None else np.inf
+            key = state if state in STATE_ORDER else "other"
+            counts.setdefault(key, np.zeros_like(grid))
+            counts[key] += (at >= since) & (at < until)
+    order = [*STATE_ORDER, "other"]
+    return {k: counts[k] for k in order if k in counts}
