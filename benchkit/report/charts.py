@@ -48,16 +48,21 @@ def _png(fig: Figure) -> bytes:
 
 
 def lines(series: Sequence[Line], title: str, xlabel: str, ylabel: str, *, step: bool = False,
-          styles: dict[str, str] | None = None, logy: bool = False) -> bytes:  # fmt: skip
-    """One or more lines on shared axes; `styles` maps a label to a matplotlib linestyle."""
+          styles: dict[str, str] | None = None, logy: bool = False,
+          xticks: Sequence[str] | None = None) -> bytes:  # fmt: skip
+    """One or more lines on shared axes; `styles` maps a label to a linestyle; `xticks` labels x = 0, 1, 2..."""
     fig, ax = _figure()
     for i, (label, x, y) in enumerate(series):
         style = (styles or {}).get(label, "-")
         kwargs: dict[str, Any] = {"label": label, "color": COLORS[i % len(COLORS)], "linestyle": style}
+        if xticks is not None:
+            kwargs["marker"] = "o"
         if step:
             ax.step(x, y, where="post", **kwargs)
         else:
             ax.plot(x, y, **kwargs)
+    if xticks is not None:
+        ax.set_xticks(range(len(xticks)), list(xticks))
     if logy:
         ax.set_yscale("symlog", linthresh=1e-3)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
@@ -124,8 +129,10 @@ def heatmap(matrix: np.ndarray, rows: Sequence[str], cols: Sequence[str], *, tit
     ax.set_xticks(range(len(cols)), list(cols))
     ax.set_yticks(range(len(rows)), list(rows))
     for (r, c), value in np.ndenumerate(matrix):
-        if np.isfinite(value):
-            ax.text(c, r, fmt.format(value), ha="center", va="center", color="white", fontsize="small")
+        if np.isfinite(value):  # dark text on the bright end of viridis, white on the dark end
+            bright = float(np.asarray(image.norm(value))) > 0.6
+            ax.text(c, r, fmt.format(value), ha="center", va="center", color="black" if bright else "white",
+                    fontsize="small")  # fmt: skip
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     fig.colorbar(image, ax=ax, label=cbar)
     return _png(fig)
