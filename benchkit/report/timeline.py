@@ -7,35 +7,20 @@ Times are seconds since the schedule origin t0 (run_start.t0_mono), on the monot
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from benchkit.results import journal
+from benchkit.results import journal, records
+from benchkit.results.records import AppRecord
 from benchkit.spark import states
 
 GRID_POINTS = 400
 STATE_ORDER = (states.NEW, states.SUBMITTED, states.RUNNING, states.SUCCEEDING, states.FAILING,
                states.COMPLETED, states.FAILED, states.SUBMISSION_FAILED, states.PENDING_RERUN)  # fmt: skip
 """States plotted (in stacking order); anything else is drawn as "other"."""
-
-
-@dataclass
-class AppTimes:
-    """One app: when it was due/acknowledged and when the tracker first saw it in each state."""
-
-    due: float | None = None
-    ack: float | None = None
-    ok: bool | None = None
-    seen: dict[str, float] = field(default_factory=dict)
-    driver_running: float | None = None
-    deleted: float | None = None
-
-    def first(self, wanted: Iterable[str]) -> float | None:
-        times = [self.seen[s] for s in wanted if s in self.seen]
-        return min(times) if times else None
 
 
 @dataclass
@@ -54,7 +39,8 @@ class Timeline:
     terminal: np.ndarray
     left_backlog: np.ndarray
     """first of RUNNING or a terminal state: the app stopped waiting."""
-    apps: dict[tuple[str, str], AppTimes]
+    apps: dict[tuple[str, str], AppRecord]
+    """results.records' per-app fold, raw monotonic times."""
     nodes: dict[str, list[tuple[float, int | None, int | None]]]
     """node group -> [(t, desired, ready)] from node_count events."""
     steps: list[tuple[float, float]]
@@ -65,62 +51,46 @@ class Timeline:
 
 
 def build(events: Iterable[dict[str, Any]]) -> Timeline:
-    apps: dict[tuple[str, str], AppTimes] = defaultdict(AppTimes)
+    """Fold the journal (results.records, the same fold summary.json comes from) onto one time axis."""
+    node_events: list[dict[str, Any]] = []
+
+    def keep_nodes(stream: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for ev in stream:
+            if ev.get("ev") == journal.NODE_COUNT:
+                node_events.append(ev)
+            yield ev
+
+    apps, facts = records.fold(keep_nodes(events))
+    start = facts.start
+    t0 = float(start.get("t0_mono", start.get("mono", facts.first_mono or 0.0)))
     nodes: dict[str, list[tuple[float, int | None, int | None]]] = defaultdict(list)
-    start: dict[str, Any] = {}
-    last = 0.0
-    pending_nodes: list[dict[str, Any]] = []
-    for ev in events:
-        kind = ev.get("ev")
-        last = max(last, float(ev.get("mono", 0.0)))
-        if kind == journal.RUN_START and not start:
-            start = ev
-        elif kind in (journal.SUBMIT, journal.APP, journal.POD, journal.APP_DELETED):
-            _fold(apps[(ev["ns"], ev["app"])], kind, ev)
-        elif kind == journal.NODE_COUNT:
-            pending_nodes.append(ev)
-    t0 = float(start.get("t0_mono", start.get("mono", 0.0)))
-    for ev in pending_nodes:
+    for ev in node_events:
         nodes[str(ev.get("group"))].append((ev["mono"] - t0, ev.get("desired"), ev.get("ready")))
-    return _timeline(dict(apps), dict(nodes), start, t0, last)
 
-
-def _fold(app: AppTimes, kind: str, ev: dict[str, Any]) -> None:
-    if kind == journal.SUBMIT:
-        app.due, app.ack, app.ok = ev.get("due_mono"), ev.get("ack_mono"), bool(ev.get("ok"))
-    elif kind == journal.APP:
-        state = ev["state"]
-        if state not in app.seen or ev["mono"] < app.seen[state]:
-            app.seen[state] = ev["mono"]
-    elif kind == journal.POD:
-        if ev.get("role") == "driver" and ev.get("phase") == "Running" and app.driver_running is None:
-            app.driver_running = ev["mono"]
-    elif kind == journal.APP_DELETED and app.deleted is None:
-        app.deleted = ev["mono"]
-
-
-def _timeline(apps: dict[tuple[str, str], AppTimes], nodes: dict[str, list[tuple[float, int | None, int | None]]],
-              start: dict[str, Any], t0: float, last: float) -> Timeline:  # fmt: skip
     def times(values: Iterable[float | None]) -> np.ndarray:
         return np.sort(np.asarray([v - t0 for v in values if v is not None], dtype=float))
 
     created = [a for a in apps.values() if a.ok]
-    processed_states = [s for s in states.ALL if s != states.NEW]
     steps = [(float(s), float(r)) for s, r in start.get("steps") or []]
     if not steps and start.get("target_per_min"):
         steps = [(0.0, float(start["target_per_min"]))]
     return Timeline(
         t0=t0,
-        duration=max(0.0, last - t0),
+        duration=max(0.0, (facts.last_mono or t0) - t0),
         offered=times(a.due for a in apps.values()),
         created=times(a.ack for a in created),
         create_failed=times(a.ack for a in apps.values() if a.ok is False),
-        processed=times(a.first(processed_states) for a in created),
+        processed=times(a.processed for a in created),
         running=times(a.seen.get(states.RUNNING) for a in created),
-        terminal=times(a.first(states.TERMINAL) for a in created),
-        left_backlog=times(a.first((states.RUNNING, *states.TERMINAL)) for a in created),
-        apps=apps, nodes=nodes, steps=steps,
+        terminal=times(a.terminal for a in created),
+        left_backlog=times(_left_backlog(a) for a in created),
+        apps=apps, nodes=dict(nodes), steps=steps,
     )  # fmt: skip
+
+
+def _left_backlog(app: AppRecord) -> float | None:
+    times = [t for t in (app.seen.get(states.RUNNING), app.terminal) if t is not None]
+    return min(times) if times else None
 
 
 def cumulative(events: np.ndarray, grid: np.ndarray) -> np.ndarray:
