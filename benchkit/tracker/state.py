@@ -35,6 +35,7 @@ class Counts:
     seen: int = 0
     submitted: int = 0
     running: int = 0
+    """Now: seen RUNNING and not yet terminal."""
     completed: int = 0
     failed: int = 0
     deleted: int = 0
@@ -159,10 +160,13 @@ class TrackState:
             self.counts.submitted += 1
         if state == states.RUNNING:
             self.counts.running += 1
-        elif state == states.COMPLETED:
-            self.counts.completed += 1
-        elif state == states.FAILED:
-            self.counts.failed += 1
+        elif state in states.TERMINAL:
+            if bits & APP_BITS[states.RUNNING]:
+                self.counts.running -= 1  # `running` counts apps running now
+            if state == states.COMPLETED:
+                self.counts.completed += 1
+            else:
+                self.counts.failed += 1
 
 
 def _condition_time(status: dict[str, Any], kind: str) -> str | None:
