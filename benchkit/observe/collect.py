@@ -127,6 +127,8 @@ def _collect_one(prom: PromClient, metric: Metric, window: Window, params: Param
         return outcome
     outcome.warnings = result.warnings
     target = out_dir / f"{metric.name}.csv"
+    for s in result.series:  # NaN is "no value here" (e.g. a quantile over an empty window): leave it out
+        s.points = [p for p in s.points if not math.isnan(p[1])]
     series = [s for s in result.series if s.points]
     if not series:
         outcome.status = "empty"

@@ -40,9 +40,10 @@ def _figure(height: float = HEIGHT_IN) -> tuple[Figure, Axes]:
     return fig, ax
 
 
-def _png(fig: Figure) -> bytes:
+def _png(fig: Figure, left: float = 0.08) -> bytes:
     buf = io.BytesIO()
-    fig.tight_layout()
+    # fixed margins: tight_layout would draw the figure a second time just to measure it
+    fig.subplots_adjust(left=left, right=0.97, top=0.9, bottom=0.14 if fig.get_figheight() >= HEIGHT_IN else 0.2)
     fig.savefig(buf, format="png", dpi=DPI)
     return buf.getvalue()
 
@@ -147,4 +148,5 @@ def bars(labels: Sequence[str], values: Sequence[float], title: str, ylabel: str
     for i, value in enumerate(values):
         ax.text(value, i, f" {value:.4g}", va="center", fontsize="small")
     ax.set(title=title, xlabel=ylabel)
-    return _png(fig)
+    longest = max((len(label) for label in labels), default=0)
+    return _png(fig, left=min(0.5, 0.06 + 0.0075 * longest))

@@ -140,7 +140,7 @@ def _saturation(sat: dict[str, Any], t: tl.Timeline, grid: np.ndarray) -> Figure
 
 
 def _metric(m: MetricFile) -> Figure:
-    ranked = sorted(m.series.items(), key=lambda kv: -float(np.nanmax(kv[1][1])) if kv[1][1].size else 0.0)
+    ranked = sorted(m.series.items(), key=lambda kv: -_peak(kv[1][1]))
     shown = ranked[:MAX_SERIES]
     if all(xs.size <= 1 for xs, _ in m.series.values()):  # an instant query: one value per series
         png = charts.bars([label for label, _ in shown], [float(ys[-1]) for _, (_, ys) in shown], m.name,
@@ -150,3 +150,8 @@ def _metric(m: MetricFile) -> Figure:
     extra = f" Showing {len(shown)} of {len(ranked)} series." if len(ranked) > len(shown) else ""
     caption = (m.help or "Prometheus query.") + extra + (f" Query: {m.query}" if m.query else "")
     return Figure(f"metric-{m.name}", m.name, caption, png)
+
+
+def _peak(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite.max()) if finite.size else 0.0
