@@ -114,7 +114,7 @@ def percentile_bars(table: dict[str, dict[str, float | None]], title: str, ylabe
     for i, stat in enumerate(stats):
         values = [table[p].get(stat) or 0.0 for p in phases]
         ax.bar(x + (i - 1) * width, values, width, label=stat, color=COLORS[i])
-    ax.set_xticks(x, [p.replace("_", " ") for p in phases], fontsize="small")
+    ax.set_xticks(x, [p.replace("_to_", "_to\n").replace("_", " ") for p in phases], fontsize="small")
     ax.set(title=title, ylabel=ylabel)
     ax.legend(fontsize="small")
     return _png(fig)

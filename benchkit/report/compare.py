@@ -3,7 +3,9 @@ and what changed in the environment between the two manifests.
 
 A regression (for `--fail-on-regression PCT`) is a latency phase whose candidate distribution is
 significantly higher (two-sided Mann-Whitney U, p < ALPHA) with a median more than PCT % above the
-baseline's, or operator throughput more than PCT % lower with significantly longer gaps between pick-ups.
+baseline's, or operator throughput more than PCT % lower with significantly longer gaps between pick-ups
+(only when the candidate was offered at least the baseline's throughput: an operator cannot process more
+than it is given).
 """
 
 from __future__ import annotations
@@ -153,11 +155,18 @@ def regressions(c: Comparison, pct: float) -> list[str]:
         change = t.change_pct
         if t.phase == THROUGHPUT:
             drop = _throughput_drop(c)
-            if t.significant and t.verdict == "slower" and drop is not None and drop > pct:
+            if t.significant and t.verdict == "slower" and drop is not None and drop > pct and _offered_enough(c):
                 out.append(f"operator throughput {drop:.1f} % lower (pick-up gaps p={t.p_value:.3g})")
         elif t.significant and t.verdict == "slower" and change is not None and change > pct:
             out.append(f"{t.phase} median {change:+.1f} % (p={t.p_value:.3g}, n={t.n_base}/{t.n_cand})")
     return out
+
+
+def _offered_enough(c: Comparison) -> bool:
+    """Lower throughput is only a regression if the candidate was offered at least the base's throughput."""
+    offered = lookup(c.cand.summary, "rate.achieved_per_min") or lookup(c.cand.summary, "rate.target_per_min")
+    base = lookup(c.base.summary, "operator.apps_per_min")
+    return offered is None or base is None or offered >= base
 
 
 def _throughput_drop(c: Comparison) -> float | None:

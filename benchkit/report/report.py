@@ -38,6 +38,7 @@ def context(run: runfolder.RunFolder) -> dict[str, Any]:
     slos: list[SloResult] = evaluate_settings(run.settings.get("slo") or {}, summary)
     latency = [(p, q) for p, q in (summary.get("latency_s") or {}).items() if isinstance(q, dict)]
     saturation = summary.get("saturation") or {}
+    figures = run_figures(run)
     environment = [(k, fmt(v)) for k, v in flatten({k: v for k, v in run.manifest.items() if k != "settings"})]
     return {
         "run_id": run.run_id,
@@ -45,7 +46,8 @@ def context(run: runfolder.RunFolder) -> dict[str, Any]:
         "cards": cards(summary),
         "slos": slos,
         "latency": [(p, _Quantiles(q)) for p, q in latency],
-        "figures": run_figures(run),
+        "figures": [f for f in figures if not f.id.startswith("metric-")],
+        "metric_figures": [f for f in figures if f.id.startswith("metric-")],
         "saturation_steps": saturation.get("steps") or [],
         "missing_metrics": run.missing_metrics,
         "settings": [

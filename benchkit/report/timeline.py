@@ -107,8 +107,8 @@ def rate_per_min(events: np.ndarray, grid: np.ndarray, window: float) -> np.ndar
 
 
 def smoothing_window(duration: float) -> float:
-    """A rate window that shows the shape of the run: ~1/20 of it, between 5 s and 60 s."""
-    return float(min(60.0, max(5.0, duration / 20.0)))
+    """A rate window that shows the shape of the run: ~1/20 of it, between 2 s and 60 s."""
+    return float(min(60.0, max(2.0, duration / 20.0)))
 
 
 def offered_rate(steps: list[tuple[float, float]], grid: np.ndarray, end: float) -> np.ndarray:

@@ -22,12 +22,13 @@ PHASES = ("create_call", "create_call_from_send", "create_to_submitted", "create
           "create_to_terminal", "submitted_to_running", "status_lag", "server_queue_wait")  # fmt: skip
 STATS = ("count", "p50", "p90", "p99", "max")
 SECTIONS: dict[str, tuple[str, ...]] = {
-    "jobs": ("planned", "submitted", "created", "create_failed", "untracked_submit", "completed", "failed",
-             "unfinished", "not_sent"),
+    "jobs": ("planned", "submitted", "created", "create_failed", "outcome_unknown", "not_submitted", "completed",
+             "failed", "unfinished", "seen_not_sent"),
     "rate": ("target_per_min", "achieved_per_min", "achieved_ratio", "max_lateness_s", "lateness_p99_s"),
     "operator": ("apps_per_min",),
     "api": ("create_attempts", "retries", "inflight_cap_hits"),
-    "tracking": ("apps_seen", "pods_seen", "api_requests", "api_requests_per_job", "observed_by_list"),
+    "tracking": ("apps_seen", "pods_seen", "api_requests", "api_requests_per_job", "observed_by_list",
+                 "deleted_by_benchkit", "deleted_by_server"),
     "saturation": ("sustained_per_min", "saturated_at_per_min"),
 }  # fmt: skip
 """summary.json's numeric leaves an SLO may name (besides latency_s.<phase>.<stat> and duration_s)."""
