@@ -2,10 +2,10 @@
 and what changed in the environment between the two manifests.
 
 A regression (for `--fail-on-regression PCT`) is a latency phase whose candidate distribution is
-significantly higher (two-sided Mann-Whitney U, p < ALPHA) with a median more than PCT % above the
-baseline's, or operator throughput more than PCT % lower with significantly longer gaps between pick-ups
-(only when the candidate was offered at least the baseline's throughput: an operator cannot process more
-than it is given).
+significantly higher (two-sided Mann-Whitney U, p < ALPHA) with a median more than PCT % (and at least
+MIN_REGRESSION_S) above the baseline's; or operator throughput more than PCT % lower with significantly
+longer gaps between pick-ups, when the candidate was offered at least the baseline's throughput (an
+operator cannot process more than it is given).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from benchkit.report.slo import lookup
 ALPHA = 0.05
 MIN_SAMPLES = 5
 """Below this many apps on either side a phase is reported but not tested."""
+MIN_REGRESSION_S = 0.05
+"""A latency regression must also move the median by this much: 1 ms on a 5 ms call is noise, not news."""
 THROUGHPUT = "operator_pickup_gap"
 KEY_FIGURES: tuple[tuple[str, str, str], ...] = (
     ("jobs.submitted", "jobs submitted", ""),
@@ -157,7 +159,8 @@ def regressions(c: Comparison, pct: float) -> list[str]:
             drop = _throughput_drop(c)
             if t.significant and t.verdict == "slower" and drop is not None and drop > pct and _offered_enough(c):
                 out.append(f"operator throughput {drop:.1f} % lower (pick-up gaps p={t.p_value:.3g})")
-        elif t.significant and t.verdict == "slower" and change is not None and change > pct:
+        elif (t.significant and t.verdict == "slower" and change is not None and change > pct
+              and (t.median_cand or 0) - (t.median_base or 0) >= MIN_REGRESSION_S):  # fmt: skip
             out.append(f"{t.phase} median {change:+.1f} % (p={t.p_value:.3g}, n={t.n_base}/{t.n_cand})")
     return out
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import observekit
@@ -69,7 +70,8 @@ def test_saturation_shows_in_the_collected_queue_depth(observed: observekit.Envi
 
 
 def test_collect_cli_recollects_with_a_custom_profile(observed: observekit.Environment, tmp_path: Path) -> None:
-    run = observed.base.path
+    run = tmp_path / "run"  # a copy: other tests read the shared run folder
+    shutil.copytree(observed.base.path, run)
     mine = tmp_path / "mine.yaml"
     mine.write_text("- {name: my_depth, kind: range, query: 'max(workqueue_depth)', unit: items}\n"
                     "- {name: my_typo, kind: range, query: 'sum(rate(nonexistent_total[$rate]))'}\n"

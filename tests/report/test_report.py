@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shutil
 import struct
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -58,8 +59,9 @@ def test_report_is_self_contained_and_renders_without_broken_images(observed: ob
     assert _png_size(shot)[0] == 1366 and len(shot) > 50_000
 
 
-def test_report_cli_rebuilds_it(observed: observekit.Environment) -> None:
-    run = observed.candidate.path
+def test_report_cli_rebuilds_it(observed: observekit.Environment, tmp_path: Path) -> None:
+    run = tmp_path / "run"  # a copy: other tests read the shared run folder
+    shutil.copytree(observed.candidate.path, run)
     (run / "report.html").unlink()
     proc = observekit.benchkit("report", str(run))
     assert proc.returncode == 0, proc.stderr
