@@ -4,6 +4,7 @@ A twin (1 operator worker, fast profile) and a real Prometheus (/usr/bin/prometh
 every second, then two real `benchkit run`s against that twin, each collecting from that Prometheus:
   base       60 jobs at 600/min, under the operator's capacity; SLOs that hold      -> exit 0
   candidate  60 jobs at 1500/min, above it (the backlog grows); one SLO breached     -> exit 3
+  ramp       80 jobs offered at 300, 900, then 1500/min in 3 s steps (the saturation finder)
 Memoised in this module (both test folders' conftests hand it out) and stopped at exit.
 """
 
@@ -43,6 +44,7 @@ class Environment:
     prometheus: LocalPrometheus
     base: RunResult
     candidate: RunResult
+    ramp: RunResult
     workdir: Path
 
 
@@ -80,4 +82,5 @@ def environment() -> Environment:
     shape = {"total-jobs": 60, "app-seconds": 1, "users": 2}
     base = run_scenario(workdir, "base", {**shape, "jobs-per-min": 600, "slo": BASE_SLO}, *common)
     candidate = run_scenario(workdir, "candidate", {**shape, "jobs-per-min": 1500, "slo": CANDIDATE_SLO}, *common)
-    return Environment(twin, prometheus, base, candidate, workdir)
+    ramp = run_scenario(workdir, "ramp", {**shape, "total-jobs": 80, "ramp": "300:600:3s:1500"}, *common)
+    return Environment(twin, prometheus, base, candidate, ramp, workdir)

@@ -40,18 +40,19 @@ def _figure(height: float = HEIGHT_IN) -> tuple[Figure, Axes]:
     return fig, ax
 
 
-def _png(fig: Figure, left: float = 0.08) -> bytes:
+def _png(fig: Figure, left: float = 0.08, right: float = 0.97) -> bytes:
     buf = io.BytesIO()
     # fixed margins: tight_layout would draw the figure a second time just to measure it
-    fig.subplots_adjust(left=left, right=0.97, top=0.9, bottom=0.14 if fig.get_figheight() >= HEIGHT_IN else 0.2)
+    fig.subplots_adjust(left=left, right=right, top=0.9, bottom=0.14 if fig.get_figheight() >= HEIGHT_IN else 0.2)
     fig.savefig(buf, format="png", dpi=DPI)
     return buf.getvalue()
 
 
 def lines(series: Sequence[Line], title: str, xlabel: str, ylabel: str, *, step: bool = False,
-          styles: dict[str, str] | None = None, logy: bool = False,
-          xticks: Sequence[str] | None = None) -> bytes:  # fmt: skip
-    """One or more lines on shared axes; `styles` maps a label to a linestyle; `xticks` labels x = 0, 1, 2..."""
+          styles: dict[str, str] | None = None, logy: bool = False, xticks: Sequence[str] | None = None,
+          right: tuple[str, Sequence[Line]] | None = None) -> bytes:  # fmt: skip
+    """One or more lines on shared axes; `styles` maps a label to a linestyle; `xticks` labels x = 0, 1, 2...;
+    `right` = (axis label, lines) draws more lines against a second y axis on the right."""
     fig, ax = _figure()
     for i, (label, x, y) in enumerate(series):
         style = (styles or {}).get(label, "-")
@@ -62,15 +63,24 @@ def lines(series: Sequence[Line], title: str, xlabel: str, ylabel: str, *, step:
             ax.step(x, y, where="post", **kwargs)
         else:
             ax.plot(x, y, **kwargs)
+    handles, labels = ax.get_legend_handles_labels()
+    if right is not None:
+        ax2 = ax.twinx()
+        for j, (label, x, y) in enumerate(right[1]):
+            ax2.plot(x, y, label=label, color=COLORS[(len(series) + j) % len(COLORS)], linestyle=":")
+        ax2.set_ylabel(right[0])
+        ax2.set_ylim(bottom=0)
+        more = ax2.get_legend_handles_labels()
+        handles, labels = handles + more[0], labels + more[1]
     if xticks is not None:
         ax.set_xticks(range(len(xticks)), list(xticks))
     if logy:
         ax.set_yscale("symlog", linthresh=1e-3)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.set_ylim(bottom=0 if not logy else None)
-    if len(series) > 1:
-        ax.legend(loc="best", fontsize="small", ncol=2 if len(series) > 4 else 1)
-    return _png(fig)
+    if len(labels) > 1:
+        ax.legend(handles, labels, loc="best", fontsize="small", ncol=2 if len(labels) > 4 else 1)
+    return _png(fig, right=0.92 if right is not None else 0.97)
 
 
 def stacked(x: np.ndarray, layers: dict[str, np.ndarray], title: str, xlabel: str, ylabel: str) -> bytes:
@@ -143,7 +153,7 @@ def bars(labels: Sequence[str], values: Sequence[float], title: str, ylabel: str
     """Horizontal bars, one per label (end-of-run values of an instant query)."""
     fig, ax = _figure(height=max(2.2, 0.35 * len(labels) + 1.4))
     y = np.arange(len(labels))
-    ax.barh(y, list(values), color=COLORS[0])
+    ax.barh(y, list(values), color=COLORS[0], height=0.5)
     ax.set_yticks(y, list(labels), fontsize="small")
     for i, value in enumerate(values):
         ax.text(value, i, f" {value:.4g}", va="center", fontsize="small")

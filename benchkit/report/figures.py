@@ -129,9 +129,9 @@ def _saturation(sat: dict[str, Any], t: tl.Timeline, grid: np.ndarray) -> Figure
     lines = [("offered (step)", grid, tl.offered_rate(t.steps, grid, last_due)),
              ("picked up by the operator", grid, tl.rate_per_min(t.processed, grid, window))]  # fmt: skip
     backlog = tl.cumulative(t.created, grid) - tl.cumulative(t.processed, grid)
-    lines.append(("operator backlog (apps)", grid, backlog))
-    png = charts.lines(lines, "Ramp: offered rate, operator throughput and backlog", TIME, "apps/min  |  apps",
-                       styles={"offered (step)": "--"})  # fmt: skip
+    png = charts.lines(lines, "Ramp: offered rate, operator throughput and backlog", TIME, "apps per minute",
+                       styles={"offered (step)": "--"},
+                       right=("backlog (apps)", [("operator backlog (right axis)", grid, backlog)]))  # fmt: skip
     held = [f"{s.get('per_min'):g}/min {'held' if s.get('held') else 'not held'}" for s in steps if s.get("complete")]
     sustained = sat.get("sustained_per_min")
     head = f"Sustained: {sustained:g} jobs/min. " if sustained is not None else "No step was sustained. "

@@ -43,7 +43,7 @@ def context(run: runfolder.RunFolder) -> dict[str, Any]:
     return {
         "run_id": run.run_id,
         "headline": headline(run),
-        "cards": cards(summary),
+        "cards": cards(summary, run.settings),
         "slos": slos,
         "latency": [(p, _Quantiles(q)) for p, q in latency],
         "figures": [f for f in figures if not f.id.startswith("metric-")],
@@ -71,7 +71,7 @@ def headline(run: runfolder.RunFolder) -> str:
     return " · ".join(parts)
 
 
-def cards(summary: dict[str, Any]) -> list[Card]:
+def cards(summary: dict[str, Any], settings: dict[str, Any]) -> list[Card]:
     jobs = summary.get("jobs") or {}
     rate = summary.get("rate") or {}
     running = (summary.get("latency_s") or {}).get("create_to_running") or {}
@@ -79,7 +79,9 @@ def cards(summary: dict[str, Any]) -> list[Card]:
         Card("jobs completed", fmt(jobs.get("completed")), f"of {fmt(jobs.get('submitted'))} submitted"),
         Card("failed / unfinished", f"{fmt(jobs.get('failed'))} / {fmt(jobs.get('unfinished'))}",
              f"create failed: {fmt(jobs.get('create_failed'))}"),
-        Card("offered rate", f"{fmt(rate.get('target_per_min'))}/min", "target"),
+        Card("offered rate", f"ramp {settings['ramp']}" if settings.get("ramp") else
+             f"{fmt(rate.get('target_per_min'))}/min", "jobs/min START:STEP:EVERY:MAX" if settings.get("ramp") else
+             "target"),
         Card("achieved rate", f"{fmt(rate.get('achieved_per_min'))}/min",
              f"ratio {fmt(rate.get('achieved_ratio'))}, max late {fmt(rate.get('max_lateness_s'))} s"),
         Card("operator throughput", f"{fmt((summary.get('operator') or {}).get('apps_per_min'))}/min",

@@ -59,6 +59,19 @@ def test_report_is_self_contained_and_renders_without_broken_images(observed: ob
     assert _png_size(shot)[0] == 1366 and len(shot) > 50_000
 
 
+def test_ramp_report_names_the_sustained_rate(observed: observekit.Environment, tmp_path: Path) -> None:
+    run = observed.ramp.path
+    assert observed.ramp.exit_code == 0, observed.ramp.output[-2000:]
+    saturation = json.loads((run / "summary.json").read_text())["saturation"]
+    assert saturation["sustained_per_min"] == 300.0  # one worker keeps up with 300/min, not with 900/min
+    page = open_page(run / "report.html", tmp_path / "ramp.png")
+    assert "Saturation (ramp)" in page["headings"]
+    assert all(i["complete"] and i["width"] > 0 for i in page["images"])
+    assert "SUSTAINED RATE\n300/min" in page["text"]  # the card (labels are upper-cased by CSS)
+    assert "OFFERED RATE\nramp 300:600:3s:1500" in page["text"]
+    assert "Sustained: 300 jobs/min." in page["text"]
+
+
 def test_report_cli_rebuilds_it(observed: observekit.Environment, tmp_path: Path) -> None:
     run = tmp_path / "run"  # a copy: other tests read the shared run folder
     shutil.copytree(observed.candidate.path, run)
