@@ -14,13 +14,15 @@ from benchkit.observe import collect, profiles
 from benchkit.observe.promql import PromClient, QueryError
 
 pytestmark = pytest.mark.slow
-CORE = {"operator_submitted_per_min", "operator_completed_per_min", "operator_running_apps", "workqueue_depth",
-        "workqueue_adds_per_s", "workqueue_queue_p99", "workqueue_work_p99", "operator_active_workers",
-        "operator_max_workers", "operator_cpu_cores", "operator_start_latency_p99", "operator_submitted_in_window",
-        "workqueue_depth_max", "apiserver_latency_p99_by_verb", "apiserver_requests_by_code", "apiserver_objects",
-        "apiserver_sparkapplication_requests_by_verb"}  # fmt: skip
+CORE = {
+    "operator_seen_per_min", "operator_submitted_per_min", "operator_completed_per_min", "operator_running_apps",
+    "workqueue_depth", "workqueue_adds_per_s", "workqueue_queue_p99", "workqueue_work_p99", "operator_active_workers",
+    "operator_max_workers", "operator_cpu_cores", "operator_start_latency_p99", "operator_submitted_in_window",
+    "workqueue_depth_max", "apiserver_latency_p99_by_verb", "apiserver_requests_by_code", "apiserver_objects",
+    "apiserver_sparkapplication_requests_by_verb",
+}  # fmt: skip
 NOT_ON_THE_TWIN = {"apiserver_flowcontrol_seats", "nodes_ready", "pods_by_phase", "operator_container_memory_bytes",
-                   "node_cpu_utilisation", "operator_seen_per_min"}  # fmt: skip
+                   "node_cpu_utilisation"}  # fmt: skip
 
 
 def _report(run: Path) -> dict[str, dict[str, object]]:

@@ -66,6 +66,11 @@ class Log:
         return [(t, c) for t, c in self.entries if isinstance(c, kind)]
 
 
+def create(model: TwinModel, log: Log, app: dict[str, Any], t: float) -> None:
+    """Create an app, keeping the changes the model made while catching up to t."""
+    log.add(t, model.app_created(app, t))
+
+
 def run(model: TwinModel, log: Log, until: float | None = None, max_events: int = 10_000_000) -> float:
     """Advance event by event until idle (or `until`); returns the last time reached."""
     last = 0.0
