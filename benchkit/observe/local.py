@@ -6,13 +6,17 @@ stopped and the dir removed on exit. Scrapes every 1 s by default so short runs 
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -25,6 +29,7 @@ from benchkit.observe.promql import PromClient, QueryError
 
 DEBIAN_BINARY = "/usr/bin/prometheus"
 INSTALL_HINT = "install Prometheus with `sudo apt-get install prometheus` (Debian/Ubuntu), or pass --prometheus-url"
+PR_SET_PDEATHSIG = 1
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 _PORT_ATTEMPTS = 3
@@ -44,6 +49,16 @@ class ScrapeTarget:
     ca_file: Path | None = None
     server_name: str | None = None
     """TLS server name to verify when the certificate does not name the URL's host."""
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """Linux: a preexec hook that makes the kernel SIGTERM the child when its parent dies, even by kill -9,
+    so no Prometheus outlives the benchkit (or pytest) process that started it. None elsewhere."""
+    name = ctypes.util.find_library("c")
+    if not sys.platform.startswith("linux") or name is None:
+        return None
+    libc = ctypes.CDLL(name, use_errno=True)  # looked up before the fork, called in the child
+    return lambda: libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def find_binary() -> str | None:
@@ -137,8 +152,11 @@ class LocalPrometheus:
             f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=1d", "--log.level=warn",
         ]  # fmt: skip
         with (self.dir / "prometheus.log").open("ab") as log:
+            # its own session: a Ctrl-C meant for `benchkit run` (which keeps tracking) must not stop it. The
+            # preexec hook only makes one prctl call (no import, no lock), the case preexec_fn stays safe in.
             self._proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                          start_new_session=True)  # fmt: skip
+                                          start_new_session=True,
+                                          preexec_fn=_parent_death_signal())  # noqa: PLW1509  # fmt: skip
         client = self.client
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

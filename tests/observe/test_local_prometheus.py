@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import observekit
@@ -44,10 +47,34 @@ def test_lifecycle_against_the_twin(observed: observekit.Environment) -> None:
         assert str(prom.url).startswith("http://127.0.0.1:")
     assert not prom.running and not prom.client.ready()
     assert not workdir.exists()
-    assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    assert not _alive(pid)
 
 
 @pytest.mark.slow
 def test_the_shared_prometheus_scrapes_the_twin_with_tls_and_token(observed: observekit.Environment) -> None:
     up = observed.prometheus.client.instant("up").series
     assert [(s.labels["job"], s.points[0][1]) for s in up] == [("twin", 1.0)]
+
+
+def test_prometheus_does_not_outlive_a_killed_parent(tmp_path: Path) -> None:
+    """kill -9 of the process that started it (benchkit run, pytest) takes the local Prometheus down too."""
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import os\nfrom benchkit.observe.local import LocalPrometheus, ScrapeTarget\n"
+        "p = LocalPrometheus([ScrapeTarget('x', 'http://127.0.0.1:1/metrics')]).start()\n"
+        "print(p.pid, flush=True)\nos.kill(os.getpid(), 9)\n"
+    )
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == -9
+    pid = int(proc.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while _alive(pid):
+        assert time.monotonic() < deadline, f"Prometheus {pid} outlived its killed parent"
+        time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
