@@ -160,7 +160,7 @@ def _operator_rate(records: list[AppRecord]) -> float | None:
 
 def _api(submitted: list[AppRecord], facts: RunFacts) -> dict[str, Any]:
     statuses = Counter(str(r.http_status) for r in submitted if r.ok is not None)
-    retry_reasons = Counter(str(e.get("http_status") or e.get("reason")) for e in facts.retries)
+    retry_reasons = Counter(str(e.get("http_status") or "transport") for e in facts.retries)
     return {
         "create_attempts": sum(r.attempts for r in submitted),
         "retries": len(facts.retries),

@@ -29,6 +29,8 @@ BACKOFF = (0.2, 5.0)
 """First and largest pause between reconnection attempts (exponential, with jitter)."""
 QUIET_CLOSE_S = 1.0
 """A watch the server closes sooner than this without any event counts as a failure (backoff)."""
+RELIST_AFTER_EMPTY = 3
+"""After this many such closes in a row, list again (as a 410 would make us do)."""
 
 
 @dataclass(frozen=True)
@@ -65,10 +67,12 @@ class WatchLoop:
         """API requests made (list pages + watch opens)."""
         self.rv: str | None = None
         self._stream: rest.WatchStream | None = None
+        self._delivered = False
 
     def run(self) -> None:
         failures = 0
         while not self._stop.is_set():
+            self._delivered = False
             try:
                 if self.rv is None:
                     self._relist()
@@ -78,6 +82,8 @@ class WatchLoop:
                     failures = 0
                     continue
                 failures += 1  # closed at once with nothing to say: do not hammer the server
+                if failures >= RELIST_AFTER_EMPTY:
+                    self.rv = None  # a server that keeps ending our watch at once may have lost our version
                 self._stop.wait(_backoff(failures))
             except Gone:
                 self._log("gone", "410 Gone: resourceVersion expired; listing again")
@@ -85,7 +91,8 @@ class WatchLoop:
             except (rest.TransportError, client.ApiException) as exc:
                 if self._stop.is_set():
                     return
-                failures += 1
+                # a stream cut after it delivered events is routine (a restart, a load balancer): retry at once-ish
+                failures = 1 if self._delivered else failures + 1
                 self._log("error", _describe(exc))
                 self._stop.wait(_backoff(failures))
 
@@ -149,7 +156,7 @@ class WatchLoop:
                 rv = (obj.get("metadata") or {}).get("resourceVersion")
                 if kind != "BOOKMARK":
                     self.sink.on_event(self.collection.resource, str(kind), obj)
-                    delivered = True
+                    delivered = self._delivered = True
                 if rv:
                     self.rv = rv
         finally:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchkit.errors import ConfigError
-from benchkit.twin.validation import DNS_LABEL
+from benchkit.settings.run import DNS1123_LABEL as DNS_LABEL
 
 PROFILES = ("fast", "paper")
 DEFAULT_NAMESPACES = ("default", "spark-team-a", "spark-team-b", "spark-team-c")
@@ -31,7 +31,7 @@ class TwinOptions:
     state_dir: Path | None = None
     bookmark_every: float = 60.0
     """Seconds between BOOKMARK events on watches that allow them (kube-apiserver: about a minute)."""
-    watch_history: int = 50_000
+    watch_history: int = 20_000
     """Events kept per resource for watch resumption; older resourceVersions get 410 Gone."""
 
     def __post_init__(self) -> None:
