@@ -64,7 +64,7 @@ def start_prometheus(ctx: RunContext) -> None:
     ctx.extras[PROMETHEUS].update(url=prom.url, source="local Prometheus scraping the embedded twin")
     ctx.console.print(f"benchkit: local Prometheus at {prom.url} scraping the twin every "
                       f"{LOCAL_SCRAPE_INTERVAL_S:g} s (ready in {time.monotonic() - started:.1f} s)",
-                      highlight=False)  # fmt: skip
+                      highlight=False, soft_wrap=True)  # fmt: skip
 
 
 def collect_metrics(ctx: RunContext) -> None:
@@ -98,7 +98,7 @@ def _collect_via_stack(ctx: RunContext, stack: str) -> None:
     outputs = read_stack_outputs(stack)
     if not outputs.prometheus_service:
         ctx.console.print(f"benchkit: stack {stack} exports no prometheusService: metrics not collected",
-                          highlight=False)  # fmt: skip
+                          highlight=False, soft_wrap=True)  # fmt: skip
         return
     with portforward.stack_prometheus(outputs) as forward:
         source = f"stack {stack} Prometheus ({outputs.prometheus_service}, port-forwarded)"

@@ -73,15 +73,16 @@ def _cumulative(t: tl.Timeline, grid: np.ndarray) -> Figure:
 
 
 def _backlog(t: tl.Timeline, grid: np.ndarray) -> Figure:
-    created = tl.cumulative(t.created, grid)
     lines = [
-        ("created, not yet RUNNING", grid, created - tl.cumulative(t.left_backlog, grid)),
-        ("created, not yet picked up by the operator", grid, created - tl.cumulative(t.processed, grid)),
+        ("created, not yet RUNNING", grid, tl.peak_level(t.created, t.left_backlog, grid)),
+        ("created, not yet picked up by the operator", grid, tl.peak_level(t.created, t.processed, grid)),
     ]
-    png = charts.lines(lines, "Backlog", TIME, "apps")
+    png = charts.lines(lines, "Backlog (peak per interval)", TIME, "apps", step=True)
+    step = grid[1] - grid[0] if grid.size > 1 else 0.0
     caption = ("Apps submitted but not yet RUNNING (or finished without running), and the part of them still "
-               "waiting in the operator's queue. A backlog that keeps growing means the offered rate is above "
-               "what the setup sustains.")  # fmt: skip
+               "waiting in the operator's queue, at their highest in each "
+               f"{step:.2g} s interval. A backlog that keeps growing means the offered rate is above what the "
+               "setup sustains.")  # fmt: skip
     return Figure("backlog", "Backlog over time", caption, png)
 
 
@@ -128,7 +129,7 @@ def _saturation(sat: dict[str, Any], t: tl.Timeline, grid: np.ndarray) -> Figure
     last_due = float(t.offered[-1]) if t.offered.size else 0.0
     lines = [("offered (step)", grid, tl.offered_rate(t.steps, grid, last_due)),
              ("picked up by the operator", grid, tl.rate_per_min(t.processed, grid, window))]  # fmt: skip
-    backlog = tl.cumulative(t.created, grid) - tl.cumulative(t.processed, grid)
+    backlog = tl.peak_level(t.created, t.processed, grid)
     png = charts.lines(lines, "Ramp: offered rate, operator throughput and backlog", TIME, "apps per minute",
                        styles={"offered (step)": "--"},
                        right=("backlog (apps)", [("operator backlog (right axis)", grid, backlog)]))  # fmt: skip

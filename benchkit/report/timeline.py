@@ -106,6 +106,19 @@ def rate_per_min(events: np.ndarray, grid: np.ndarray, window: float) -> np.ndar
     return rates
 
 
+def peak_level(up: np.ndarray, down: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """The highest value of (#up events - #down events) within each grid interval [g(i-1), g(i)].
+
+    A backlog changes at every event; sampled only at grid points, a short-lived one flickers between 0 and
+    1 and real peaks fall between samples. The peak per interval is what a reader wants to see.
+    """
+    times = np.unique(np.concatenate([up, down, grid]))
+    level = cumulative(up, times) - cumulative(down, times)
+    starts = np.searchsorted(times, np.concatenate([grid[:1], grid[:-1]]), side="left")
+    ends = np.searchsorted(times, grid, side="right")
+    return np.asarray([level[a:b].max() for a, b in zip(starts, ends, strict=True)], dtype=float)
+
+
 def smoothing_window(duration: float) -> float:
     """A rate window that shows the shape of the run: ~1/20 of it, between 2 s and 60 s."""
     return float(min(60.0, max(2.0, duration / 20.0)))

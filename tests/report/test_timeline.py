@@ -76,3 +76,10 @@ def test_formatting_helpers() -> None:
 def test_synthetic_folder_is_a_run_folder(tmp_path: Path) -> None:
     run = write_run(tmp_path / "r", jobs=5)
     assert {p.name for p in run.iterdir()} == {"events.jsonl", "summary.json", "manifest.json"}
+
+
+def test_peak_level_keeps_short_peaks_between_grid_points() -> None:
+    up, down = np.array([1.1, 1.2, 5.0]), np.array([1.3, 1.4, 5.5])
+    grid = np.array([0.0, 1.0, 2.0, 3.0, 6.0])
+    assert list(tl.peak_level(up, down, grid)) == [0.0, 0.0, 2.0, 0.0, 1.0]
+    assert list(tl.cumulative(up, grid) - tl.cumulative(down, grid)) == [0, 0, 0, 0, 0]  # what sampling shows
