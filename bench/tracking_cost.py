@@ -4,8 +4,7 @@
 
 1. requests: one `benchkit run` (keep scenario) against the twin while a naive poller GETs every created,
    unfinished app every 5 s (the usual hand-written tracker); requests are counted by benchkit and by the
-   twin (`/twin/v1/stats`, server side). The twin counts a WATCH when it ends, as kube-apiserver does, so
-   the watches benchkit closes itself at the end are added from benchkit's own count.
+   twin (`/twin/v1/stats`, server side: LIST and WATCH of apps and pods, GET of single apps).
 2. memory: a process running only the tracker (kubernetes client, journal, compact state) follows
    --memory-apps long-running apps of 6 pods each as they are created; its peak RSS is reported.
 Prints a table and appends it to BENCHMARKS.md.
@@ -51,21 +50,20 @@ def main() -> None:
     args = parser.parse_args()
     started = machine()
     req = requests_per_job(args.jobs, args.rate, args.app_seconds)
-    mem = tracker_memory(args.memory_apps)
+    mem = tracker_memory(args.memory_apps, "namespace")
+    mem_cluster = tracker_memory(args.memory_apps, "cluster")
     jobs = req["jobs"]
     rows = [
         ["watch tracker (benchkit's count)", jobs, req["watch_requests"], f"{req['watch_requests'] / jobs:.4f}"],
-        ["watch tracker (twin's count + closed by benchkit)", jobs, req["server_watch_requests"],
+        ["watch tracker (twin's count)", jobs, req["server_watch_requests"],
          f"{req['server_watch_requests'] / jobs:.4f}"],
         [f"naive polling, GET every app every {POLL_EVERY_S:g} s (twin's count)", jobs, req["poll_requests"],
          f"{req['poll_requests'] / jobs:.2f}"],
     ]  # fmt: skip
     table = markdown_table(["tracker", "jobs", "API requests", "requests per job"], rows)
-    per_1000 = (mem["peak_mb"] - mem["baseline_mb"]) / mem["pods"] * 1000
-    mem_rows = [[mem["apps"], mem["pods"], f"{mem['baseline_mb']:.1f}", f"{mem['peak_mb']:.1f}", f"{per_1000:.2f}",
-                 f"{mem['seconds']:.0f}"]]  # fmt: skip
-    mem_table = markdown_table(["apps", "pods tracked", "RSS before (MB)", "peak RSS (MB)", "MB per 1,000 pods",
-                                "seconds to see all"], mem_rows)  # fmt: skip
+    mem_rows = [_mem_row(m) for m in (mem, mem_cluster)]
+    mem_table = markdown_table(["watches", "apps", "pods tracked", "tracker API requests", "RSS before (MB)",
+                                "peak RSS (MB)", "MB per 1,000 pods", "seconds to see all"], mem_rows)  # fmt: skip
     print(table)
     print()
     print(mem_table)
@@ -100,12 +98,11 @@ def requests_per_job(jobs: int, rate: float, app_seconds: float) -> dict[str, An
         summary = json.loads((run_dir / "summary.json").read_text())
     delta = {k: after.get(k, 0) - before.get(k, 0) for k in set(after) | set(before)}
     watch_requests = int(summary["tracking"]["api_requests"])
-    closed_by_us = 6  # the watches still open when benchkit's tracker stopped: the twin never counts them
     return {
         "jobs": summary["jobs"]["created"],
         "watch_requests": watch_requests,
         "watch_per_job": watch_requests / summary["jobs"]["created"],
-        "server_watch_requests": sum(delta.get(k, 0) for k in TRACKER_KINDS) + closed_by_us,
+        "server_watch_requests": sum(delta.get(k, 0) for k in TRACKER_KINDS),
         "poll_requests": delta.get("GET sparkapplications", 0),
         "poller_gets": poller.requests,
     }
@@ -158,14 +155,21 @@ class NaivePoller:
                         self.pending.add(key)
 
 
-def tracker_memory(apps: int) -> dict[str, Any]:
+def _mem_row(m: dict[str, Any]) -> list[Any]:
+    per_1000 = (m["peak_mb"] - m["baseline_mb"]) / m["pods"] * 1000
+    scope = "one per namespace (6)" if m["scope"] == "namespace" else "cluster-wide (2)"
+    return [scope, m["apps"], m["pods"], m["requests"], f"{m['baseline_mb']:.1f}", f"{m['peak_mb']:.1f}",
+            f"{per_1000:.2f}", f"{m['seconds']:.0f}"]  # fmt: skip
+
+
+def tracker_memory(apps: int, scope: str) -> dict[str, Any]:
     """Peak RSS of a tracker-only process following `apps` apps x 6 pods."""
     run_id = f"mem-{int(time.time())}"
     with tempfile.TemporaryDirectory() as tmp, \
             TwinProcess(TwinOptions(nodes=max(50, apps // 24)), workdir=Path(tmp) / "twin") as twin:  # fmt: skip
         out = Path(tmp) / "tracker.json"
         tracker = subprocess.Popen([sys.executable, __file__, "_track", str(twin.kubeconfig), run_id, str(apps * 6),
-                                    str(out), tmp], cwd=REPO)  # fmt: skip
+                                    str(out), tmp, scope], cwd=REPO)  # fmt: skip
         while not out.with_suffix(".ready").exists():
             time.sleep(0.1)
         api = rest.tuned(connect.connect(twin.kubeconfig).api, pool_maxsize=16)
@@ -180,17 +184,19 @@ def tracker_memory(apps: int) -> dict[str, Any]:
         with ThreadPoolExecutor(16) as pool:
             list(pool.map(create, range(apps)))
         tracker.wait(timeout=1800)
-        return {"apps": apps, **json.loads(out.read_text())}
+        return {"apps": apps, "scope": scope, **json.loads(out.read_text())}
 
 
-def _track(kubeconfig: str, run_id: str, pods: int, out: str, tmp: str) -> None:
-    """The tracker-only process (a subcommand of this script)."""
+def _track(argv: list[str]) -> None:
+    """The tracker-only process (a subcommand of this script): KUBECONFIG RUN_ID PODS OUT TMP SCOPE."""
+    kubeconfig, run_id, pods_text, out, tmp, scope = argv
+    pods = int(pods_text)
     from benchkit.tracker.tracker import Tracker
 
     me = psutil.Process()
     target = connect.connect(Path(kubeconfig))
     tracker = Tracker(target.api, run_id=run_id, namespaces=NAMESPACES, scenario="keep",
-                      journal_=journal.Journal(Path(tmp), src="tracker"))  # fmt: skip
+                      journal_=journal.Journal(Path(tmp), src="tracker"), scope=scope)  # fmt: skip
     baseline = me.memory_info().rss
     tracker.start()
     Path(out).with_suffix(".ready").touch()
@@ -202,13 +208,13 @@ def _track(kubeconfig: str, run_id: str, pods: int, out: str, tmp: str) -> None:
     for _ in range(10):  # a few more samples once everything is held
         peak = max(peak, me.memory_info().rss)
         time.sleep(0.2)
-    tracker.stop()
+    requests = tracker.stop()["api_requests"]
     Path(out).write_text(json.dumps({"pods": tracker.counts().pods, "baseline_mb": baseline / 2**20,
-                                     "peak_mb": peak / 2**20, "seconds": seconds}))  # fmt: skip
+                                     "peak_mb": peak / 2**20, "seconds": seconds, "requests": requests}))  # fmt: skip
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "_track":
-        _track(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6])
+        _track(sys.argv[2:8])
     else:
         main()
