@@ -11,6 +11,8 @@ import yaml
 from benchkit.spark import template
 from tests.run.conftest import benchkit
 
+pytestmark = pytest.mark.faults
+
 NO_TWIN_CASES = [
     (["--jobs-per-min", "0"], "jobs-per-min must be > 0"),
     (["--jobs-per-min", "-5"], "jobs-per-min must be > 0"),

@@ -26,7 +26,7 @@ from tests.run.conftest import (
     run_objects,
 )
 
-pytestmark = pytest.mark.slow  # each test is a real `benchkit run` (15-30 s)
+pytestmark = [pytest.mark.faults, pytest.mark.slow]  # each test is a real `benchkit run` (10-30 s)
 
 
 def test_api_faults_are_retried_and_counted_exactly(make_twin, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
