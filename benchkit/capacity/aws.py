@@ -6,6 +6,8 @@ tests point everything at a moto server.
 
 from __future__ import annotations
 
+import functools
+import os
 from typing import Any
 
 import boto3
@@ -20,7 +22,13 @@ _BAD_INPUT = {"InvalidParameterException", "InvalidRequestException", "Validatio
 
 
 def client(service: str, region: str | None) -> Any:
-    """A boto3 client with standard retries. ConfigError when no region can be determined."""
+    """A boto3 client with standard retries, cached per service/region/endpoint (clients are thread-safe and
+    slow to build). ConfigError when no region can be determined."""
+    return _client(service, region, os.environ.get("AWS_ENDPOINT_URL"))
+
+
+@functools.lru_cache(maxsize=32)
+def _client(service: str, region: str | None, endpoint: str | None) -> Any:
     try:
         return boto3.session.Session().client(service, region_name=region, config=_CONFIG)
     except NoRegionError:

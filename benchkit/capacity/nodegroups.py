@@ -91,6 +91,22 @@ class NodeGroups:
                          max=int(sc.get("maxSize", 0)), status=str(group.get("status", "")),
                          instance_types=tuple(group.get("instanceTypes") or ()))  # fmt: skip
 
+    def find_by_label(self, cluster: str, key: str) -> dict[str, str]:
+        """{node group name: value of its Kubernetes label `key`} for the cluster's groups that have it."""
+        try:
+            self._eks.describe_cluster(name=cluster)  # a clear "not found" before listing
+            names = [n for page in self._eks.get_paginator("list_nodegroups").paginate(clusterName=cluster)
+                     for n in page.get("nodegroups", [])]  # fmt: skip
+            found = {}
+            for name in names:
+                group = self._eks.describe_nodegroup(clusterName=cluster, nodegroupName=name)["nodegroup"]
+                value = (group.get("labels") or {}).get(key)
+                if value is not None:
+                    found[name] = str(value)
+        except (ClientError, BotoCoreError) as exc:
+            raise aws.translate(exc, f"listing node groups of {cluster}") from None
+        return found
+
     def set_size(self, ref: NodeGroupRef, to: int, *, pin_min: bool = True) -> tuple[GroupSize, GroupSize, bool]:
         """Update the scalingConfig if it differs. Returns (before, after, changed)."""
         before = self.describe(ref)
@@ -116,6 +132,7 @@ def scale(
     poll: float = readiness.POLL_S,
     pin_min: bool = True,
     on_progress: Callable[[GroupState, float], None] | None = None,
+    on_updated: Callable[[GroupSize, GroupSize, bool], None] | None = None,
 ) -> ScaleResult:
     """Set the group's size, then (with `wait`) block until Kubernetes shows exactly `to` complete nodes.
 
@@ -125,6 +142,8 @@ def scale(
         raise ConfigError("waiting for nodes needs a Kubernetes connection (--kubeconfig or --stack)")
     groups = groups or NodeGroups(ref.region)
     before, after, changed = groups.set_size(ref, to, pin_min=pin_min)
+    if on_updated is not None:
+        on_updated(before, after, changed)
     start = time.monotonic()
     state = None
     if wait and kube is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -13,20 +14,20 @@ from benchkit.capacity import janitor
 
 from .conftest import FakeStack
 
-PARAM = "/benchkit/dev/lease"
-
 
 @pytest.fixture
-def env(stack: FakeStack, monkeypatch: pytest.MonkeyPatch) -> FakeStack:
+def env(stack: FakeStack, param: str, monkeypatch: pytest.MonkeyPatch) -> FakeStack:
     monkeypatch.setenv("BENCHKIT_CLUSTER", stack.cluster)
     monkeypatch.setenv("BENCHKIT_NODEGROUPS", stack.node_groups["bench"])
-    monkeypatch.setenv("BENCHKIT_LEASE_PARAMETER", PARAM)
+    monkeypatch.setenv("BENCHKIT_LEASE_PARAMETER", param)
     return stack
 
 
 def _put_lease(expires_in: float, run_id: str = "run-1") -> None:
     value = json.dumps({"run_id": run_id, "holder": "me@laptop pid 1", "expires": time.time() + expires_in})
-    boto3.client("ssm").put_parameter(Name=PARAM, Value=value, Type="String", Overwrite=True)
+    boto3.client("ssm").put_parameter(
+        Name=os.environ["BENCHKIT_LEASE_PARAMETER"], Value=value, Type="String", Overwrite=True
+    )
 
 
 def test_lease_missing_and_nodes_up_scales_to_zero(env: FakeStack) -> None:
@@ -69,7 +70,9 @@ def test_group_already_at_zero_is_left_alone(env: FakeStack) -> None:
 
 def test_unreadable_lease_counts_as_no_lease(env: FakeStack) -> None:
     env.set_scaling("bench", minSize=3, desiredSize=3)
-    boto3.client("ssm").put_parameter(Name=PARAM, Value="placeholder", Type="String", Overwrite=True)
+    boto3.client("ssm").put_parameter(
+        Name=os.environ["BENCHKIT_LEASE_PARAMETER"], Value="placeholder", Type="String", Overwrite=True
+    )
     result = janitor.handler({}, None)
     assert result["lease"] == janitor.INVALID
     assert result["groups"][0]["action"] == janitor.SCALED_TO_ZERO

@@ -11,8 +11,6 @@ import pytest
 from benchkit.capacity import janitor, lease
 from benchkit.errors import ApiError, ConfigError
 
-PARAM = lease.parameter_name("dev")
-
 
 class Clock:
     def __init__(self, t: float = 1_000_000.0) -> None:
@@ -22,70 +20,70 @@ class Clock:
         return self.t
 
 
-def _value() -> dict[str, object] | None:
+def _value(param: str) -> dict[str, object] | None:
     try:
-        return json.loads(boto3.client("ssm").get_parameter(Name=PARAM)["Parameter"]["Value"])
+        return json.loads(boto3.client("ssm").get_parameter(Name=param)["Parameter"]["Value"])
     except boto3.client("ssm").exceptions.ParameterNotFound:
         return None
 
 
-def test_acquire_renew_release(aws: str) -> None:
+def test_acquire_renew_release(param: str) -> None:
     clock = Clock()
-    mine = lease.Lease(PARAM, "run-a", holder="me", ttl=300, clock=clock)
+    mine = lease.Lease(param, "run-a", holder="me", ttl=300, clock=clock)
     mine.acquire()
-    assert _value() == {"run_id": "run-a", "holder": "me", "expires": clock.t + 300}
+    assert _value(param) == {"run_id": "run-a", "holder": "me", "expires": clock.t + 300}
     clock.t += 60
     mine.renew()
-    assert _value()["expires"] == clock.t + 300  # type: ignore[index]
+    assert _value(param)["expires"] == clock.t + 300  # type: ignore[index]
     assert mine.release() is True
-    assert _value() is None
+    assert _value(param) is None
     assert mine.release() is False  # nothing left to release
 
 
-def test_a_second_run_is_refused_until_the_lease_expires(aws: str) -> None:
+def test_a_second_run_is_refused_until_the_lease_expires(param: str) -> None:
     clock = Clock()
-    lease.Lease(PARAM, "run-a", holder="alice@laptop", ttl=300, clock=clock).acquire()
-    other = lease.Lease(PARAM, "run-b", holder="bob", ttl=300, clock=clock)
+    lease.Lease(param, "run-a", holder="alice@laptop", ttl=300, clock=clock).acquire()
+    other = lease.Lease(param, "run-b", holder="bob", ttl=300, clock=clock)
     with pytest.raises(ConfigError, match=r"stack is busy: lease held by run run-a \(alice@laptop\) for 300 s more"):
         other.acquire()
     clock.t += 301  # alice's laptop died: no renewals
-    state, why = janitor.lease_state(boto3.client("ssm").get_parameter(Name=PARAM)["Parameter"]["Value"], clock.t)
+    state, why = janitor.lease_state(boto3.client("ssm").get_parameter(Name=param)["Parameter"]["Value"], clock.t)
     assert (state, why.split(" expired")[0]) == (janitor.EXPIRED, "lease of run run-a (alice@laptop)")
     other.acquire()
-    assert _value()["run_id"] == "run-b"  # type: ignore[index]
+    assert _value(param)["run_id"] == "run-b"  # type: ignore[index]
 
 
-def test_renew_refuses_a_lease_taken_over(aws: str) -> None:
+def test_renew_refuses_a_lease_taken_over(param: str) -> None:
     clock = Clock()
-    mine = lease.Lease(PARAM, "run-a", ttl=10, clock=clock)
+    mine = lease.Lease(param, "run-a", ttl=10, clock=clock)
     mine.acquire()
     clock.t += 11
-    lease.Lease(PARAM, "run-b", ttl=10, clock=clock).acquire()
+    lease.Lease(param, "run-b", ttl=10, clock=clock).acquire()
     with pytest.raises(ApiError, match="now belongs to run run-b"):
         mine.renew()
     assert mine.release() is False  # not ours any more: left alone
-    assert _value()["run_id"] == "run-b"  # type: ignore[index]
+    assert _value(param)["run_id"] == "run-b"  # type: ignore[index]
 
 
-def test_keeper_renews_in_the_background_and_releases(aws: str) -> None:
-    keeper = lease.LeaseKeeper(lease.Lease(PARAM, "run-k", ttl=5), every=0.05)
+def test_keeper_renews_in_the_background_and_releases(param: str) -> None:
+    keeper = lease.LeaseKeeper(lease.Lease(param, "run-k", ttl=5), every=0.05)
     with keeper:
-        first = _value()["expires"]  # type: ignore[index]
+        first = _value(param)["expires"]  # type: ignore[index]
         deadline = time.monotonic() + 10
         while keeper.renewals < 3 and time.monotonic() < deadline:
             time.sleep(0.02)
         assert keeper.renewals >= 3
-        assert _value()["expires"] > first  # type: ignore[index,operator]
-        assert janitor.lease_state(json.dumps(_value()), time.time())[0] == janitor.VALID
-    assert _value() is None
+        assert _value(param)["expires"] > first  # type: ignore[index,operator]
+        assert janitor.lease_state(json.dumps(_value(param)), time.time())[0] == janitor.VALID
+    assert _value(param) is None
     assert keeper.failures == []
 
 
-def test_keeper_reports_renewal_failures(aws: str) -> None:
+def test_keeper_reports_renewal_failures(param: str) -> None:
     errors: list[Exception] = []
-    keeper = lease.LeaseKeeper(lease.Lease(PARAM, "run-k", ttl=5), every=0.05, on_error=errors.append)
+    keeper = lease.LeaseKeeper(lease.Lease(param, "run-k", ttl=5), every=0.05, on_error=errors.append)
     keeper.start()
-    thief = lease.Lease(PARAM, "run-thief", ttl=5, clock=lambda: time.time() + 3600)  # sees run-k's lease expired
+    thief = lease.Lease(param, "run-thief", ttl=5, clock=lambda: time.time() + 3600)  # sees run-k's lease expired
     deadline = time.monotonic() + 20
     while not errors and time.monotonic() < deadline:
         thief.acquire()  # SSM has no compare-and-set: repeat until the keeper reads the thief's value
@@ -95,12 +93,13 @@ def test_keeper_reports_renewal_failures(aws: str) -> None:
     assert keeper.failures
 
 
-def test_clear_for_teardown(aws: str) -> None:
-    assert lease.clear(PARAM, "us-west-2") is None
-    lease.Lease(PARAM, "run-a").acquire()
-    assert lease.clear(PARAM, "us-west-2", run_id="run-other") is None
-    assert _value() is not None
-    assert lease.clear(PARAM, "us-west-2", run_id="run-a") == "run-a"
-    assert _value() is None
-    boto3.client("ssm").put_parameter(Name=PARAM, Value="garbage", Type="String", Overwrite=True)
-    assert lease.clear(PARAM, "us-west-2") == "(unreadable lease)"
+def test_clear_for_teardown(param: str) -> None:
+    assert lease.parameter_name("dev") == "/benchkit/dev/lease"  # the contract with infra
+    assert lease.clear(param, "us-west-2") is None
+    lease.Lease(param, "run-a").acquire()
+    assert lease.clear(param, "us-west-2", run_id="run-other") is None
+    assert _value(param) is not None
+    assert lease.clear(param, "us-west-2", run_id="run-a") == "run-a"
+    assert _value(param) is None
+    boto3.client("ssm").put_parameter(Name=param, Value="garbage", Type="String", Overwrite=True)
+    assert lease.clear(param, "us-west-2") == "(unreadable lease)"
