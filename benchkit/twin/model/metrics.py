@@ -1,0 +1,119 @@
+"""The modelled operator's Prometheus metrics, named and labelled as kubeflow/spark-operator v2 exports them.
+
+Spark metrics carry the labels of `--metrics-labels=app_type --metrics-labels=namespace`: `app_type` from
+the app's label of that name ("Unknown" when absent) and `namespace` from the app's namespace, so every
+counter is per namespace. Workqueue and controller-runtime metrics carry `controller`/`name`
+`sparkapplication`. The operator's CPU is `container_cpu_usage_seconds_total{namespace="spark-operator",
+pod=..., container="spark-operator-controller"}` (the cAdvisor series dashboards chart), so it never
+clashes with the twin process's own `process_cpu_seconds_total`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from benchkit.twin.model.histogram import START_LATENCY_BUCKETS, SUMMARY, Hist
+from benchkit.twin.model.interface import Histogram, ModelMetrics
+
+Labels = tuple[tuple[str, str], ...]
+CONTROLLER = "sparkapplication"
+QUEUE_LABELS: Labels = (("controller", CONTROLLER), ("name", CONTROLLER))
+CONTROLLER_LABELS: Labels = (("controller", CONTROLLER),)
+OPERATOR_NAMESPACE = "spark-operator"
+OPERATOR_POD = "spark-operator-controller-7d9f8b6c5d-x2k4p"
+CPU_LABELS: Labels = (
+    ("namespace", OPERATOR_NAMESPACE),
+    ("pod", OPERATOR_POD),
+    ("container", "spark-operator-controller"),
+)
+
+APP_COUNT = "spark_application_count"
+SUBMIT_COUNT = "spark_application_submit_count"
+FAILED_SUBMISSION_COUNT = "spark_application_failed_submission_count"
+RUNNING_COUNT = "spark_application_running_count"
+SUCCESS_COUNT = "spark_application_success_count"
+FAILURE_COUNT = "spark_application_failure_count"
+START_LATENCY = "spark_application_start_latency_seconds"
+START_LATENCY_HISTOGRAM = "spark_application_start_latency_seconds_histogram"
+SUCCESS_TIME = "spark_application_success_execution_time_seconds"
+FAILURE_TIME = "spark_application_failure_execution_time_seconds"
+EXECUTOR_RUNNING = "spark_executor_running_count"
+EXECUTOR_SUCCESS = "spark_executor_success_count"
+EXECUTOR_FAILURE = "spark_executor_failure_count"
+OPERATOR_CPU = "container_cpu_usage_seconds_total"
+
+
+def app_labels(labels: dict[str, str], namespace: str) -> Labels:
+    return (("app_type", labels.get("app_type", "Unknown")), ("namespace", namespace))
+
+
+class OperatorMetrics:
+    """Spark application and executor metrics, updated as the operator's informers see changes."""
+
+    def __init__(self) -> None:
+        self.counters: dict[str, dict[Labels, float]] = defaultdict(lambda: defaultdict(float))
+        self.gauges: dict[str, dict[Labels, float]] = defaultdict(lambda: defaultdict(float))
+        self.hists: dict[str, dict[Labels, Hist]] = defaultdict(dict)
+        for name in (
+            APP_COUNT,
+            SUBMIT_COUNT,
+            FAILED_SUBMISSION_COUNT,
+            SUCCESS_COUNT,
+            FAILURE_COUNT,
+            EXECUTOR_SUCCESS,
+            EXECUTOR_FAILURE,
+        ):
+            self.counters[name] = defaultdict(float)
+        for name in (RUNNING_COUNT, EXECUTOR_RUNNING):
+            self.gauges[name] = defaultdict(float)
+
+    def inc(self, name: str, labels: Labels) -> None:
+        self.counters[name][labels] += 1
+
+    def gauge_add(self, name: str, labels: Labels, delta: float) -> None:
+        self.gauges[name][labels] += delta
+
+    def observe(self, name: str, labels: Labels, value: float) -> None:
+        hists = self.hists[name]
+        hist = hists.get(labels)
+        if hist is None:
+            hist = hists[labels] = Hist(START_LATENCY_BUCKETS if name == START_LATENCY_HISTOGRAM else SUMMARY)
+        hist.observe(value)
+
+    def app_transition(
+        self, labels: Labels, old: str, new: str, start_latency: float | None, execution_time: float | None
+    ) -> None:
+        """What HandleSparkApplicationUpdate records for a state change old → new."""
+        if old == new:
+            return
+        if old == "RUNNING":
+            self.gauge_add(RUNNING_COUNT, labels, -1)
+        if new == "NEW":
+            self.inc(APP_COUNT, labels)
+        elif new == "SUBMITTED":
+            self.inc(SUBMIT_COUNT, labels)
+        elif new == "SUBMISSION_FAILED":
+            self.inc(FAILED_SUBMISSION_COUNT, labels)
+        elif new == "RUNNING":
+            self.gauge_add(RUNNING_COUNT, labels, 1)
+            if start_latency is not None:
+                self.observe(START_LATENCY, labels, start_latency)
+                self.observe(START_LATENCY_HISTOGRAM, labels, start_latency)
+        elif new == "COMPLETED":
+            self.inc(SUCCESS_COUNT, labels)
+            if execution_time is not None:
+                self.observe(SUCCESS_TIME, labels, execution_time)
+        elif new == "FAILED":
+            self.inc(FAILURE_COUNT, labels)
+            if execution_time is not None:
+                self.observe(FAILURE_TIME, labels, execution_time)
+
+    def snapshot(self) -> ModelMetrics:
+        histograms: dict[str, dict[Labels, Histogram]] = {
+            name: {labels: h.snapshot() for labels, h in by_labels.items()} for name, by_labels in self.hists.items()
+        }
+        return ModelMetrics(
+            counters={name: dict(v) for name, v in self.counters.items()},
+            gauges={name: dict(v) for name, v in self.gauges.items()},
+            histograms=histograms,
+        )

@@ -1,0 +1,166 @@
+"""The Spark Operator's SparkApplication controller: a work queue, `workers` reconcilers, spark-submit as
+CPU work on the operator's cores, and the v1beta2 state machine with restartPolicy Never.
+
+Every reconcile holds a worker: submissions for the JVM's CPU time (shared, see `cpu.py`) plus the API
+round trips; other reconciles for a little CPU plus a status write when the status changed. The
+operator's own status writes and every driver/executor pod phase change re-queue the app (its informers),
+behind whatever is already queued.
+"""
+
+from __future__ import annotations
+
+from benchkit.twin.model.apps import App
+from benchkit.twin.model.context import Ctx
+from benchkit.twin.model.cpu import SharedCpu
+from benchkit.twin.model.interface import AppDeleted, AppStatus
+from benchkit.twin.model.metrics import OperatorMetrics
+from benchkit.twin.model.pods import Pod
+from benchkit.twin.model.runtime import SparkRuntime
+from benchkit.twin.model.statemachine import Decision, next_status
+from benchkit.twin.model.workqueue import Key, WorkQueue
+
+
+class SparkOperator:
+    def __init__(self, ctx: Ctx, runtime: SparkRuntime, metrics: OperatorMetrics) -> None:
+        profile = ctx.profile
+        if profile.operator_workers < 1:
+            raise ValueError(f"operator workers must be >= 1, got {profile.operator_workers}")
+        self._ctx = ctx
+        self._runtime = runtime
+        self.metrics = metrics
+        self.queue = WorkQueue()
+        self.cpu = SharedCpu(
+            ctx.events, profile.operator_cpus, profile.submit_parallelism, profile.oversubscription_penalty
+        )
+        self.workers = profile.operator_workers
+        self.idle = self.workers
+        self.apps: dict[Key, App] = {}
+        self.reconciles = 0
+        runtime.on_pod_event = self._pod_event
+
+    # -- informers ------------------------------------------------------------------------------------------
+    def add(self, app: App) -> None:
+        old = self.apps.get(app.key)
+        if old is not None:
+            self.remove(old)
+        self.apps[app.key] = app
+        self.metrics.app_transition(app.labels, "-", "NEW", None, None)
+        self.enqueue(app.key)
+
+    def remove(self, app: App) -> None:
+        """The app object is gone (API delete or TTL): its pods are garbage-collected."""
+        if not app.alive:
+            return
+        app.alive = False
+        if self.apps.get(app.key) is app:
+            del self.apps[app.key]
+        if app.state == "RUNNING":
+            self.metrics.app_transition(app.labels, "RUNNING", "-", None, None)
+        self._runtime.delete_app_pods(app)
+
+    def _pod_event(self, pod: Pod) -> None:
+        if pod.app.alive:
+            self.enqueue(pod.app.key)
+
+    def enqueue(self, key: Key) -> None:
+        if self.queue.add(key, self._ctx.now):
+            self._dispatch()
+
+    def _enqueue_later(self, key: Key, now: float) -> None:
+        self.enqueue(key)
+
+    # -- workers --------------------------------------------------------------------------------------------
+    def _dispatch(self) -> None:
+        while self.idle > 0:
+            key = self.queue.get(self._ctx.now)
+            if key is None:
+                return
+            self.idle -= 1
+            self.reconciles += 1
+            app = self.apps.get(key)
+            if app is not None and app.state == "":
+                self._submit(app)
+            else:  # a Go reconcile: milliseconds of one core, charged to the CPU but not queued behind JVMs
+                work = self._ctx.jitter(self._ctx.profile.reconcile_cpu_seconds)
+                self.cpu.charge(work)
+                self._ctx.events.after(work, self._decide, (key, app))
+
+    def _done(self, key: Key) -> None:
+        self.queue.done(key, self._ctx.now)
+        self.idle += 1
+        self._dispatch()
+
+    def _submit(self, app: App) -> None:
+        app.attempt_start = self._ctx.now
+        app.submission_id = _uuid(self._ctx)
+        app.spark_app_id = f"spark-{self._ctx.hex_id(32)}"
+        self.cpu.submit(self._ctx.jitter(self._ctx.profile.submit_cpu_seconds), self._submitted, app)
+
+    def _submitted(self, app: App, now: float) -> None:
+        """spark-submit's JVM finished its work: it created the driver pod (or failed); then the API calls."""
+        if not app.alive:
+            self._done(app.key)
+            return
+        if app.spec.fail != "submission":
+            self._runtime.create_driver(app)
+        decision = next_status(app, now, self._ctx)
+        self._ctx.events.after(self._ctx.jitter(self._ctx.profile.submit_latency), self._write, (app, decision))
+
+    def _decide(self, item: tuple[Key, App | None], now: float) -> None:
+        key, app = item
+        if app is None or not app.alive or self.apps.get(key) is not app:
+            self._done(key)
+            return
+        if app.state in ("COMPLETED", "FAILED"):
+            self._terminal(app, now)
+            return
+        decision = next_status(app, now, self._ctx)
+        if decision.status is None or decision.status == app.status:
+            if decision.recheck_at is not None:
+                self._ctx.events.at(decision.recheck_at, self._enqueue_later, key)
+            self._done(key)
+            return
+        latency = self._ctx.jitter(self._ctx.profile.status_write_latency)
+        self._ctx.events.after(latency, self._write, (app, decision))
+
+    def _write(self, item: tuple[App, Decision], now: float) -> None:
+        app, decision = item
+        status = decision.status
+        if not app.alive or status is None:
+            self._done(app.key)
+            return
+        old, new = app.state, status["applicationState"]["state"]
+        if decision.termination is not None:
+            app.termination = decision.termination
+        app.status = status
+        app.state = new
+        if new == "SUBMITTED" and old == "":
+            app.submitted_at = now
+        self._ctx.out.append(AppStatus(app.spec.namespace, app.spec.name, status))
+        first = status.get("executionAttempts", 0) == 1
+        start_latency = now - app.created_at if new == "RUNNING" and first else None
+        execution = app.termination - app.attempt_start if new in ("COMPLETED", "FAILED") else None
+        self.metrics.app_transition(app.labels, old or "NEW", new, start_latency, execution)
+        self.enqueue(app.key)  # the informer sees our own update
+        self._done(app.key)
+
+    def _terminal(self, app: App, now: float) -> None:
+        ttl = app.spec.ttl
+        if ttl is None:
+            self._done(app.key)
+        elif now - app.termination >= ttl:
+            self._ctx.events.after(self._ctx.jitter(self._ctx.profile.status_write_latency), self._delete, app)
+        else:
+            self._ctx.events.at(app.termination + ttl, self._enqueue_later, app.key)
+            self._done(app.key)
+
+    def _delete(self, app: App, now: float) -> None:
+        if app.alive:
+            self._ctx.out.append(AppDeleted(app.spec.namespace, app.spec.name))
+            self.remove(app)
+        self._done(app.key)
+
+
+def _uuid(ctx: Ctx) -> str:
+    h = ctx.hex_id(32)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"

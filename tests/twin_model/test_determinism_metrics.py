@@ -1,0 +1,75 @@
+"""Determinism for a seed, and metrics that agree with what happened."""
+
+from __future__ import annotations
+
+from benchkit.twin.model import build_model
+from benchkit.twin.model.interface import AppStatus, TwinModel
+
+from .helpers import Log, create, make_app, run
+
+T0 = 50_000.0
+NS = ("spark-team-a", "spark-team-b")
+
+
+def _scenario(seed: int) -> tuple[TwinModel, Log]:
+    model = build_model("fast", nodes=3, max_pods=220, seed=seed)
+    log = Log()
+    log.add(T0, model.initial_changes(T0))
+    for i in range(30):
+        fail = "submission" if i % 10 in (2, 3) else "driver" if i % 10 in (6, 7) else None
+        app = make_app(f"m{i}", NS[i % 2], seconds=1 + i % 3, instances=1 + i % 4, fail=fail, labels={"app_type": "pi"})
+        create(model, log, app, T0 + i * 0.05)
+    run(model, log)
+    return model, log
+
+
+def test_same_seed_same_history_different_seed_different_timing() -> None:
+    _, a = _scenario(seed=11)
+    _, b = _scenario(seed=11)
+    _, c = _scenario(seed=12)
+    assert a.entries == b.entries
+    assert [t for t, _ in a.entries] != [t for t, _ in c.entries]
+
+
+def test_counters_match_the_outcomes() -> None:
+    model, log = _scenario(seed=5)
+    finals = {(c.namespace, c.name): c.status["applicationState"]["state"] for _, c in log.of(AppStatus)}
+    m = model.metrics(T0 + 1000)
+    for ns in NS:
+        labels = (("app_type", "pi"), ("namespace", ns))
+        mine = {k: v for k, v in finals.items() if k[0] == ns}
+        assert m.counters["spark_application_count"][labels] == 15
+        assert m.counters["spark_application_success_count"][labels] == sum(v == "COMPLETED" for v in mine.values())
+        assert m.counters["spark_application_failure_count"][labels] == sum(v == "FAILED" for v in mine.values())
+        submission_failed = sum(1 for k in mine if int(k[1][1:]) % 10 in (2, 3))
+        assert submission_failed == 3
+        assert m.counters["spark_application_failed_submission_count"][labels] == submission_failed
+        assert m.counters["spark_application_submit_count"][labels] == 15 - submission_failed
+        assert sum(v == "FAILED" for v in mine.values()) == 6
+        assert m.gauges["spark_application_running_count"][labels] == 0
+        running_seen = sum(
+            1 for _, c in log.of(AppStatus) if c.namespace == ns and c.status["applicationState"]["state"] == "RUNNING"
+        )
+        assert running_seen >= m.histograms["spark_application_start_latency_seconds_histogram"][labels].count > 0
+    queue = (("controller", "sparkapplication"), ("name", "sparkapplication"))
+    assert m.gauges["workqueue_depth"][queue] == 0
+    assert m.gauges["controller_runtime_active_workers"][(("controller", "sparkapplication"),)] == 0
+    assert m.gauges["controller_runtime_max_concurrent_reconciles"][(("controller", "sparkapplication"),)] == 10
+    adds = m.counters["workqueue_adds_total"][queue]
+    assert adds >= 30 and m.histograms["workqueue_queue_duration_seconds"][queue].count <= adds
+    cpu = next(iter(m.counters["container_cpu_usage_seconds_total"].values()))
+    assert 30 * 0.03 * 0.85 < cpu < 30 * 0.03 * 1.15 + 1.0  # submissions dominate; reconciles add a little
+
+
+def test_running_gauge_counts_apps_running_now() -> None:
+    model = build_model("fast", nodes=3, max_pods=220)
+    log = Log()
+    log.add(T0, model.initial_changes(T0))
+    for i in range(4):
+        create(model, log, make_app(f"r{i}", seconds=30), T0)
+    run(model, log, until=T0 + 10)
+    gauge = model.metrics(T0 + 10).gauges["spark_application_running_count"]
+    assert gauge[(("app_type", "Unknown"), ("namespace", "spark-team-a"))] == 4
+    histogram = model.metrics(T0 + 10).histograms["spark_application_start_latency_seconds_histogram"]
+    (h,) = histogram.values()
+    assert h.count == 4 and h.buckets[30.0] == 4 and 0 < h.sum < 4 * 10
