@@ -160,6 +160,12 @@ def node_object(node: Node, spec: GroupSpec, ts: str) -> dict[str, Any]:
                 "containerRuntimeVersion": "containerd://1.7.25",
                 "architecture": "amd64",
                 "operatingSystem": "linux",
+                # V1NodeSystemInfo requires these: without them CoreV1Api.list_node() raises ValueError.
+                "kernelVersion": "6.1.119-129.201.amzn2023.x86_64",
+                "kubeProxyVersion": "v1.31.4-eks-aeac579",
+                "bootID": f"{node.seq:08x}-0000-4000-8000-000000000000",
+                "machineID": f"ec2{node.seq:029x}",
+                "systemUUID": f"ec2{node.seq:05x}-0000-4000-8000-000000000000",
             },
             "conditions": node_conditions(node.ready, ts),
         },

@@ -1,0 +1,303 @@
+"""The Kubernetes resource endpoints: get, list, watch, create, delete, deletecollection.
+
+Paths: `/api/v1[/namespaces/NS]/PLURAL[/NAME[/status]]` and the same under
+`/apis/sparkoperator.k8s.io/v1beta2`. Writes go to the store and are told to the model (through the
+driver), whose answers (pods, status) are applied before the response is sent.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from benchkit.twin import listing, tables, watch
+from benchkit.twin.driver import Driver
+from benchkit.twin.resources import NAMESPACES, NODES, PODS, SPARK_APPS, ResourceType, lookup
+from benchkit.twin.selectors import parse_fields, parse_labels
+from benchkit.twin.status import ApiFailure, bad_request, expired_status, invalid, not_found
+from benchkit.twin.store import ADDED, Event, Record, Store
+from benchkit.twin.validation import admit
+
+JSON = "application/json"
+_TRUE = ("true", "True", "1")
+_FIELDS = {
+    "pods": ("metadata.name", "metadata.namespace", "spec.nodeName", "status.phase"),
+    "nodes": ("metadata.name",),
+    "namespaces": ("metadata.name", "status.phase"),
+    "sparkapplications": ("metadata.name", "metadata.namespace"),
+}
+_GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+_NAME_REQUIRED = {"reason": "FieldValueRequired", "message": "Required value: name or generateName is required",
+                  "field": "metadata.name"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Route:
+    resource: ResourceType
+    ns: str | None
+    name: str | None
+    sub: str
+
+
+def parse_path(parts: list[str]) -> Route | None:
+    """parts: the path split on "/" without the empty head, e.g. ["api", "v1", "namespaces", "a", "pods"]."""
+    if parts[0] == "api" and len(parts) >= 3:
+        group, version, rest = "", parts[1], parts[2:]
+    elif parts[0] == "apis" and len(parts) >= 4:
+        group, version, rest = parts[1], parts[2], parts[3:]
+    else:
+        return None
+    ns = None
+    if rest[0] == "namespaces" and len(rest) >= 3 and rest[2] not in ("status", "finalize"):
+        ns, rest = rest[1], rest[2:]
+    resource = lookup(group, version, rest[0])
+    if resource is None or len(rest) > 3 or (ns is not None and not resource.namespaced):
+        return None
+    name = rest[1] if len(rest) >= 2 else None
+    sub = rest[2] if len(rest) == 3 else ""
+    if sub not in ("", "status"):
+        return None
+    return Route(resource, ns, name, sub)
+
+
+def verb_of(method: str, route: Route, query: Any) -> str:
+    if method == "GET":
+        if route.name is not None:
+            return "GET"
+        return "WATCH" if query.get("watch") in _TRUE else "LIST"
+    if method == "POST":
+        return "POST"
+    if method == "DELETE":
+        return "DELETE" if route.name is not None else "DELETECOLLECTION"
+    return method
+
+
+def _wants_table(request: web.Request) -> bool:
+    return "as=Table" in request.headers.get("Accept", "")
+
+
+def _json(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(body=body, status=status, content_type=JSON, headers=headers)
+
+
+class KubeApi:
+    def __init__(self, store: Store, driver: Driver, bookmark_every: float, seed: int) -> None:
+        self.store = store
+        self.driver = driver
+        self.bookmark_every = bookmark_every
+        self.rng = random.Random(seed)
+
+    async def handle(self, request: web.Request, route: Route, verb: str) -> web.StreamResponse:
+        if verb == "GET":
+            return self.get(request, route)
+        if verb == "LIST":
+            return self.list(request, route)
+        if verb == "WATCH":
+            return await self.watch(request, route)
+        if verb == "POST" and route.name is None and (route.ns is not None or not route.resource.namespaced):
+            return self.create(route, await request.read(), request.query)
+        if verb == "DELETE" and not route.sub:
+            return self.delete(route)
+        if verb == "DELETECOLLECTION" and (route.ns is not None or not route.resource.namespaced):
+            return self.delete_collection(request, route)
+        raise ApiFailure(
+            405, f"the server does not allow this method on the requested resource ({verb})", "MethodNotAllowed"
+        )
+
+    # ---- reads ----------------------------------------------------------------------------------------
+
+    def _record(self, route: Route) -> Record:
+        assert route.name is not None
+        rec = self.store.get(route.resource, route.ns or "", route.name)
+        if rec is None:
+            if route.resource.namespaced and not self.store.namespace_exists(route.ns or ""):
+                raise not_found("namespaces", "", route.ns or "")
+            raise not_found(route.resource.plural, route.resource.group, route.name)
+        return rec
+
+    def get(self, request: web.Request, route: Route) -> web.Response:
+        rec = self._record(route)
+        if _wants_table(request):
+            body = tables.table(
+                route.resource,
+                [rec.obj()],
+                {"resourceVersion": str(rec.rv)},
+                request.query.get("includeObject", "Metadata"),
+            )
+            return _json(orjson.dumps(body))
+        return _json(rec.raw)
+
+    def list(self, request: web.Request, route: Route) -> web.Response:
+        q = request.query
+        resource = route.resource
+        labels = parse_labels(q.get("labelSelector"))
+        fields = parse_fields(q.get("fieldSelector"), _FIELDS[resource.plural])
+        limit = _int_param(q.get("limit"), "limit")
+        rv, start = self.store.rv, ""
+        if q.get("continue"):
+            if q.get("resourceVersion") not in (None, ""):
+                raise bad_request("specifying resource version is not allowed when using continue")
+            rv, start = listing.decode_continue(q["continue"], self.store)
+        else:
+            self._check_list_rv(q.get("resourceVersion"), q.get("resourceVersionMatch"))
+        if route.ns is not None and resource.namespaced and not self.store.namespace_exists(route.ns):
+            return _json(listing.list_bytes(resource, [], rv, None, None))  # as kube-apiserver: an empty list
+        records, last, remaining = listing.select(self.store, resource, route.ns, labels, fields, limit, start)
+        cont = listing.encode_continue(rv, last) if last is not None else None
+        if _wants_table(request):
+            meta: dict[str, Any] = {"resourceVersion": str(rv)}
+            if cont:
+                meta["continue"] = cont
+            body = tables.table(resource, (r.obj() for r in records), meta, q.get("includeObject", "Metadata"))
+            return _json(orjson.dumps(body))
+        return _json(listing.list_bytes(resource, records, rv, cont, remaining))
+
+    def _check_list_rv(self, rv_text: str | None, match: str | None) -> None:
+        if match not in (None, "", "NotOlderThan", "Exact"):
+            raise bad_request(f'resourceVersionMatch: Unsupported value: "{match}"')
+        if rv_text in (None, ""):
+            if match:
+                raise bad_request("resourceVersionMatch is forbidden unless resourceVersion is provided")
+            return
+        rv = _int_param(rv_text, "resourceVersion")
+        if match == "Exact" and rv != self.store.rv:
+            raise ApiFailure(410, f"too old resource version: {rv} ({self.store.rv})", "Expired")
+
+    # ---- watch ------------------------------------------------------------------------------------------
+
+    async def watch(self, request: web.Request, route: Route) -> web.StreamResponse:
+        q = request.query
+        resource = route.resource
+        labels = parse_labels(q.get("labelSelector"))
+        fields = parse_fields(q.get("fieldSelector"), _FIELDS[resource.plural])
+        rv_text = q.get("resourceVersion") or ""
+        rv = _int_param(rv_text, "resourceVersion") if rv_text else 0
+        bookmarks = q.get("allowWatchBookmarks") in _TRUE
+        initial = q.get("sendInitialEvents") in _TRUE
+        timeout = watch.timeout_for(q.get("timeoutSeconds"), self.rng)
+        coll = self.store.coll(resource)
+        watcher = watch.Watcher(resource, route.ns, labels, fields)
+        if rv and not initial and rv < max(coll.floor, self.store.compacted):
+            # As kube-apiserver's watch cache: 200, then one ERROR event with a 410 Status.
+            message = f"too old resource version: {rv} ({max(coll.floor, self.store.compacted) + 1})"
+            watcher.push(b'{"type":"ERROR","object":' + orjson.dumps(expired_status(message)) + b"}\n")
+            watcher.end("graceful")
+            return await watch.stream(request, watcher, lambda: self.store.rv, 0.0, None)
+        if initial or not rv:
+            events = [Event(ADDED, r) for r in listing.select(self.store, resource, route.ns, labels, fields)[0]]
+        else:
+            events = [e for e in coll.since(rv) if watcher.accepts(e)]
+        for ev in events:
+            watcher.push(ev.line())
+        if initial and bookmarks:
+            watcher.push(watch.bookmark_line(resource, self.store.rv, initial_end=True))
+        coll.watchers.add(watcher)
+        try:
+            every = self.bookmark_every if bookmarks else None
+            return await watch.stream(request, watcher, lambda: self.store.rv, timeout, every)
+        finally:
+            coll.watchers.discard(watcher)
+
+    # ---- writes -----------------------------------------------------------------------------------------
+
+    def create(self, route: Route, body: bytes, q: Any) -> web.Response:
+        resource = route.resource
+        obj = _decode_object(body, resource)
+        meta = obj["metadata"]
+        if resource.namespaced:
+            if meta.get("namespace") not in (None, "", route.ns):
+                raise bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request"
+                )
+            meta["namespace"] = route.ns
+        else:
+            meta.pop("namespace", None)
+        if not meta.get("name"):
+            if not meta.get("generateName"):
+                raise invalid(resource.kind, resource.group, "", [_NAME_REQUIRED])
+            meta["name"] = meta["generateName"] + "".join(secrets.choice(_GENERATE_ALPHABET) for _ in range(5))
+        if resource is NODES:
+            raise ApiFailure(
+                405,
+                "nodes are managed by the twin's node groups: POST /twin/v1/nodegroups/<group>/scale",
+                "MethodNotAllowed",
+            )
+        warnings = admit(resource, obj, strict=q.get("fieldValidation") == "Strict")
+        if resource is PODS:
+            obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
+        elif resource is NAMESPACES:
+            obj["status"] = {"phase": "Active"}
+        headers = {"Warning": ", ".join(f'299 - "{w}"' for w in warnings)} if warnings else None
+        if q.get("dryRun") == "All":
+            if resource.namespaced and not self.store.namespace_exists(route.ns or ""):
+                raise not_found("namespaces", "", route.ns or "")
+            return _json(orjson.dumps(obj), 201, headers)
+        now = time.time()
+        rec = self.store.create(resource, obj, now)
+        if resource is SPARK_APPS:
+            self.driver.app_created(rec, obj, now)
+        return _json(rec.raw, 201, headers)
+
+    def delete(self, route: Route) -> web.Response:
+        rec = self._record(route)
+        return _json(self._delete(route.resource, rec, time.time()).raw)
+
+    def _delete(self, resource: ResourceType, rec: Record, now: float) -> Record:
+        if resource is NODES:
+            raise ApiFailure(
+                405,
+                "nodes are managed by the twin's node groups: POST /twin/v1/nodegroups/<group>/scale",
+                "MethodNotAllowed",
+            )
+        if resource is NAMESPACES:
+            for plural in (SPARK_APPS, PODS):
+                for child in list(self.store.records(plural, rec.name)):
+                    self._delete(plural, child, now)
+        gone_rec = self.store.delete(resource, rec.ns, rec.name, now)
+        assert gone_rec is not None
+        if resource is SPARK_APPS:
+            self.driver.app_deleted(rec.ns, rec.name, now)
+        elif resource is PODS:
+            self.driver.pod_deleted(rec.ns, rec.name, now)
+        return gone_rec
+
+    def delete_collection(self, request: web.Request, route: Route) -> web.Response:
+        q = request.query
+        labels = parse_labels(q.get("labelSelector"))
+        fields = parse_fields(q.get("fieldSelector"), _FIELDS[route.resource.plural])
+        records = listing.select(self.store, route.resource, route.ns, labels, fields)[0]
+        now = time.time()
+        deleted = [self._delete(route.resource, rec, now) for rec in records]
+        return _json(listing.list_bytes(route.resource, deleted, self.store.rv, None, None))
+
+
+def _int_param(text: str | None, name: str) -> int:
+    if text in (None, ""):
+        return 0
+    try:
+        value = int(text)
+    except ValueError:
+        raise bad_request(f"{name}: invalid value {text!r}: must be an integer") from None
+    if value < 0:
+        raise bad_request(f"{name}: invalid value {text!r}: must be >= 0")
+    return value
+
+
+def _decode_object(body: bytes, resource: ResourceType) -> dict[str, Any]:
+    try:
+        obj = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise bad_request(f"the body of the request was in an unknown format: {exc}") from None
+    if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict):
+        raise bad_request(f"the body of the request must be a {resource.kind} object with metadata")
+    kind, api_version = obj.get("kind"), obj.get("apiVersion")
+    if (kind not in (None, resource.kind)) or (api_version not in (None, resource.api_version)):
+        raise bad_request(f"the API version in the data ({api_version}) does not match the expected API version "
+                          f"({resource.api_version}) or kind ({kind} != {resource.kind})")  # fmt: skip
+    return obj

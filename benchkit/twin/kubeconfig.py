@@ -1,0 +1,50 @@
+"""The kubeconfig the twin writes when ready: one cluster (its CA inline), one token user, one context."""
+
+from __future__ import annotations
+
+import base64
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CONTEXT = "benchkit-twin"
+
+
+def kubeconfig(server: str, ca_pem: bytes, token: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": CONTEXT,
+                "cluster": {"server": server, "certificate-authority-data": base64.b64encode(ca_pem).decode()},
+            }
+        ],
+        "users": [{"name": CONTEXT, "user": {"token": token}}],
+        "contexts": [{"name": CONTEXT, "context": {"cluster": CONTEXT, "user": CONTEXT}}],
+        "current-context": CONTEXT,
+        "preferences": {},
+    }
+
+
+def write(path: Path, config: dict[str, Any]) -> None:
+    """Write atomically (temp file + rename), mode 0600: a reader sees no file or a whole one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".kubeconfig-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            yaml.safe_dump(config, fh, sort_keys=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read(path: Path) -> tuple[str, str, bytes]:
+    """(server URL, token, CA PEM) of a kubeconfig the twin wrote."""
+    data = yaml.safe_load(path.read_text())
+    cluster = data["clusters"][0]["cluster"]
+    return cluster["server"], data["users"][0]["user"]["token"], base64.b64decode(cluster["certificate-authority-data"])

@@ -1,0 +1,197 @@
+"""`/metrics`: kube-apiserver's request/storage/watch metrics, the model's operator metrics, process metrics.
+
+Requests are counted in plain dicts on the hot path; a prometheus_client collector turns them (and a
+fresh `ModelMetrics` snapshot) into metric families only when scraped.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+
+from benchkit.twin.model.interface import ModelMetrics
+from benchkit.twin.resources import ALL
+from benchkit.twin.store import Store
+
+# kube-apiserver's buckets for apiserver_request_duration_seconds (k8s 1.32).
+DURATION_BUCKETS = (
+    0.005,
+    0.025,
+    0.05,
+    0.1,
+    0.2,
+    0.4,
+    0.6,
+    0.8,
+    1.0,
+    1.25,
+    1.5,
+    2,
+    3,
+    4,
+    5,
+    6,
+    8,
+    10,
+    15,
+    20,
+    30,
+    45,
+    60,
+)
+_REQUEST_LABELS = ("verb", "group", "version", "resource", "subresource", "scope")
+RequestKey = tuple[str, str, str, str, str, str]
+
+
+class RequestStats:
+    """Counts and latency histograms by (verb, group, version, resource, subresource, scope)."""
+
+    def __init__(self) -> None:
+        self.total: Counter[tuple[RequestKey, int]] = Counter()
+        self.buckets: dict[RequestKey, list[int]] = {}
+        self.sums: dict[RequestKey, float] = {}
+        self.longrunning: Counter[RequestKey] = Counter()
+
+    def observe(self, key: RequestKey, code: int, seconds: float) -> None:
+        self.total[key, code] += 1
+        counts = self.buckets.get(key)
+        if counts is None:
+            counts = self.buckets[key] = [0] * (len(DURATION_BUCKETS) + 1)
+        counts[bisect.bisect_left(DURATION_BUCKETS, seconds)] += 1
+        self.sums[key] = self.sums.get(key, 0.0) + seconds
+
+    def by_verb_resource(self) -> dict[str, int]:
+        out: Counter[str] = Counter()
+        for (key, _code), n in self.total.items():
+            out[f"{key[0]} {key[3]}{'/' + key[4] if key[4] else ''}"] += n
+        return dict(sorted(out.items()))
+
+
+def _le(bound: float) -> str:
+    return "+Inf" if math.isinf(bound) else repr(float(bound))
+
+
+def _label_names(samples: dict[tuple[tuple[str, str], ...], Any]) -> list[str]:
+    names: dict[str, None] = {}
+    for labels in samples:
+        names.update(dict.fromkeys(k for k, _ in labels))
+    return list(names)
+
+
+def model_families(snapshot: ModelMetrics) -> Iterator[Metric]:
+    """The model's metrics with the operator's own names (counters without `_total` stay untyped, as exported)."""
+    for name, samples in sorted(snapshot.counters.items()):
+        base = name[: -len("_total")] if name.endswith("_total") else name
+        metric = Metric(base, f"{name} (benchkit twin model)", "counter" if base != name else "unknown")
+        for labels, value in samples.items():
+            metric.add_sample(name, dict(labels), value)
+        yield metric
+    for name, samples in sorted(snapshot.gauges.items()):
+        gauge = GaugeMetricFamily(name, f"{name} (benchkit twin model)", labels=_label_names(samples))
+        for labels, value in samples.items():
+            gauge.add_metric([v for _, v in labels], value)
+        yield _relabel(gauge, samples)
+    for name, hists in sorted(snapshot.histograms.items()):
+        hist = HistogramMetricFamily(name, f"{name} (benchkit twin model)", labels=_label_names(hists))
+        for labels, h in hists.items():
+            buckets = [(_le(le), float(n)) for le, n in sorted(h.buckets.items())]
+            if not buckets or buckets[-1][0] != "+Inf":
+                buckets.append(("+Inf", float(h.count)))
+            hist.add_metric([v for _, v in labels], buckets, h.sum)
+        yield _relabel(hist, hists)
+
+
+def _relabel(family: Metric, samples: dict[tuple[tuple[str, str], ...], Any]) -> Metric:
+    """Label sets may differ between samples of one metric: rebuild each sample's labels from its own tuple."""
+    if len({tuple(k for k, _ in labels) for labels in samples}) <= 1:
+        return family
+    fixed = Metric(family.name, family.documentation, family.type)
+    for s in family.samples:
+        fixed.add_sample(s.name, {k: v for k, v in s.labels.items() if v != ""}, s.value)
+    return fixed
+
+
+class TwinCollector:
+    """Renders apiserver metrics from RequestStats + Store and the model's snapshot on each scrape."""
+
+    def __init__(self, stats: RequestStats, store: Store, model_metrics: Callable[[], ModelMetrics | None]) -> None:
+        self.stats = stats
+        self.store = store
+        self.model_metrics = model_metrics
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._requests()
+        yield from self._storage()
+        snapshot = self.model_metrics()
+        if snapshot is not None:
+            yield from model_families(snapshot)
+
+    def _requests(self) -> Iterator[Metric]:
+        labels = ["component", "dry_run", *_REQUEST_LABELS]
+        total = CounterMetricFamily(
+            "apiserver_request",
+            "Counter of apiserver requests broken out by verb, resource and code.",
+            labels=[*labels, "code"],
+        )
+        for (key, code), n in sorted(self.stats.total.items()):
+            total.add_metric(["apiserver", "", *key, str(code)], n)
+        yield total
+        hist = HistogramMetricFamily(
+            "apiserver_request_duration_seconds",
+            "Response latency distribution in seconds for each verb, resource.",
+            labels=labels,
+        )
+        for key, counts in sorted(self.stats.buckets.items()):
+            cumulative, acc = [], 0
+            for le, n in zip((*DURATION_BUCKETS, float("inf")), counts, strict=True):
+                acc += n
+                cumulative.append((_le(le), float(acc)))
+            hist.add_metric(["apiserver", "", *key], cumulative, self.stats.sums[key])
+        yield hist
+        longrunning = GaugeMetricFamily(
+            "apiserver_longrunning_requests", "Gauge of all active long-running apiserver requests.", labels=labels
+        )
+        for key, n in sorted(self.stats.longrunning.items()):
+            longrunning.add_metric(["apiserver", "", *key], n)
+        yield longrunning
+
+    def _storage(self) -> Iterator[Metric]:
+        objects = GaugeMetricFamily(
+            "apiserver_storage_objects", "Number of stored objects per resource.", labels=["resource"]
+        )
+        watchers = GaugeMetricFamily(
+            "apiserver_registered_watchers",
+            "Number of currently registered watchers.",
+            labels=["group", "version", "kind"],
+        )
+        events = CounterMetricFamily(
+            "apiserver_watch_events", "Number of events sent in watch clients.", labels=["group", "version", "kind"]
+        )
+        for r in ALL:
+            coll = self.store.coll(r)
+            objects.add_metric([r.qualified], len(coll.objects))
+            watchers.add_metric([r.group, r.version, r.kind], len(coll.watchers))
+            events.add_metric([r.group, r.version, r.kind], coll.delivered)
+        yield objects
+        yield watchers
+        yield events
+        rv = GaugeMetricFamily("benchkit_twin_resource_version", "The twin store's latest resourceVersion.")
+        rv.add_metric([], self.store.rv)
+        yield rv
+
+
+def registry(collector: TwinCollector) -> CollectorRegistry:
+    reg = CollectorRegistry(auto_describe=False)
+    reg.register(collector)
+    ProcessCollector(registry=reg)
+    return reg
+
+
+def render(reg: CollectorRegistry) -> bytes:
+    return generate_latest(reg)

@@ -1,0 +1,137 @@
+"""The resource types the twin serves, and the discovery documents that describe them to clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+SPARK_GROUP = "sparkoperator.k8s.io"
+SPARK_VERSION = "v1beta2"
+KUBE_VERSION = {
+    "major": "1",
+    "minor": "32",
+    "gitVersion": "v1.32.0-benchkit-twin",
+    "gitCommit": "0000000000000000000000000000000000000000",
+    "gitTreeState": "clean",
+    "buildDate": "2026-01-01T00:00:00Z",
+    "goVersion": "go1.23.0",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}
+_VERBS = ["create", "delete", "deletecollection", "get", "list", "watch"]
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    plural: str
+    singular: str
+    kind: str
+    group: str  # "" for the core group
+    version: str
+    namespaced: bool
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def list_kind(self) -> str:
+        return f"{self.kind}List"
+
+    @property
+    def qualified(self) -> str:
+        """The name apiserver metrics use: `pods`, `sparkapplications.sparkoperator.k8s.io`."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    def base_path(self) -> str:
+        return f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+
+
+NAMESPACES = ResourceType("namespaces", "namespace", "Namespace", "", "v1", False, ("ns",))
+NODES = ResourceType("nodes", "node", "Node", "", "v1", False, ("no",))
+PODS = ResourceType("pods", "pod", "Pod", "", "v1", True, ("po",), ("all",))
+SPARK_APPS = ResourceType(
+    "sparkapplications",
+    "sparkapplication",
+    "SparkApplication",
+    SPARK_GROUP,
+    SPARK_VERSION,
+    True,
+    ("sparkapp",),
+    ("all",),
+)
+ALL = (NAMESPACES, NODES, PODS, SPARK_APPS)
+CORE = {r.plural: r for r in ALL if not r.group}
+SPARK = {r.plural: r for r in ALL if r.group == SPARK_GROUP}
+
+
+def _resource_entry(r: ResourceType) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "name": r.plural,
+        "singularName": r.singular,
+        "namespaced": r.namespaced,
+        "kind": r.kind,
+        "verbs": _VERBS,
+        "shortNames": list(r.short_names),
+        "storageVersionHash": "",
+    }
+    if r.categories:
+        entry["categories"] = list(r.categories)
+    return entry
+
+
+def _status_entry(r: ResourceType) -> dict[str, Any]:
+    return {
+        "name": f"{r.plural}/status",
+        "singularName": "",
+        "namespaced": r.namespaced,
+        "kind": r.kind,
+        "verbs": ["get"],
+    }
+
+
+def resource_list(group_version: str, resources: list[ResourceType]) -> dict[str, Any]:
+    entries: list[dict[str, Any]] = []
+    for r in resources:
+        entries.append(_resource_entry(r))
+        if r.plural in ("pods", "sparkapplications", "nodes", "namespaces"):
+            entries.append(_status_entry(r))
+    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": entries}
+
+
+def core_versions(server_address: str) -> dict[str, Any]:
+    return {
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}],
+    }
+
+
+def group_list() -> dict[str, Any]:
+    version = {"groupVersion": f"{SPARK_GROUP}/{SPARK_VERSION}", "version": SPARK_VERSION}
+    group = {"name": SPARK_GROUP, "versions": [version], "preferredVersion": version}
+    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [group]}
+
+
+def group(name: str) -> dict[str, Any] | None:
+    if name != SPARK_GROUP:
+        return None
+    version = {"groupVersion": f"{SPARK_GROUP}/{SPARK_VERSION}", "version": SPARK_VERSION}
+    return {
+        "kind": "APIGroup",
+        "apiVersion": "v1",
+        "name": SPARK_GROUP,
+        "versions": [version],
+        "preferredVersion": version,
+    }
+
+
+def lookup(group_name: str, version: str, plural: str) -> ResourceType | None:
+    """The resource served at /api/v1/<plural> or /apis/<group>/<version>/<plural>."""
+    if group_name == "" and version == "v1":
+        return CORE.get(plural)
+    if group_name == SPARK_GROUP and version == SPARK_VERSION:
+        return SPARK.get(plural)
+    return None

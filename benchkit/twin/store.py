@@ -1,0 +1,306 @@
+"""The object store: one `Collection` per resource type, a global monotonic resourceVersion, watch fan-out.
+
+Objects are kept as serialized JSON (`Record.raw`), which is what lists and watches send, so each
+version of an object is serialized once and shared by every reader. Keys are `namespace/name` (or
+`name`) kept sorted, as etcd orders them, for pagination and per-namespace ranges; a few label keys
+(the run id, the app name) are indexed so selector lists and cascades do not scan everything.
+"""
+
+from __future__ import annotations
+
+import bisect
+import sys
+import uuid
+from collections import deque
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
+
+import orjson
+
+from benchkit import clock
+from benchkit.twin.resources import ALL, NAMESPACES, ResourceType
+from benchkit.twin.status import already_exists, not_found
+
+Obj = dict[str, Any]
+INDEXED_LABELS = ("benchkit.io/run-id", "sparkoperator.k8s.io/app-name")
+ADDED, MODIFIED, DELETED = b"ADDED", b"MODIFIED", b"DELETED"
+
+
+class Record:
+    """One stored object: its serialized form plus what selectors and indexes need without parsing it."""
+
+    __slots__ = ("fields", "key", "labels", "name", "ns", "raw", "rv")
+
+    def __init__(self, key: str, ns: str, name: str, labels: dict[str, str], fields: dict[str, str] | None) -> None:
+        self.key = key
+        self.ns = ns
+        self.name = name
+        self.labels = labels
+        self.fields = fields
+        self.raw = b""
+        self.rv = 0
+
+    def obj(self) -> Obj:
+        loaded: Obj = orjson.loads(self.raw)
+        return loaded
+
+
+class Event:
+    """One change of one object, kept in the watch history."""
+
+    __slots__ = ("fields", "labels", "name", "ns", "raw", "rv", "type")
+
+    def __init__(self, etype: bytes, rec: Record) -> None:
+        self.type = etype
+        self.rv = rec.rv
+        self.ns = rec.ns
+        self.name = rec.name
+        self.labels = rec.labels
+        self.fields = rec.fields
+        self.raw = rec.raw
+
+    def line(self) -> bytes:
+        return b'{"type":"' + self.type + b'","object":' + self.raw + b"}\n"
+
+
+class Subscriber(Protocol):
+    def accepts(self, ev: Event) -> bool: ...
+
+    def push(self, line: bytes) -> None: ...
+
+
+def extra_fields(resource: ResourceType, obj: Obj) -> dict[str, str] | None:
+    """Field-selector values beyond metadata.name/namespace (pods: node and phase; apps: state)."""
+    if resource.plural == "pods":
+        return {
+            "spec.nodeName": (obj.get("spec") or {}).get("nodeName") or "",
+            "status.phase": (obj.get("status") or {}).get("phase") or "",
+        }
+    if resource.plural == "sparkapplications":
+        state = ((obj.get("status") or {}).get("applicationState") or {}).get("state") or ""
+        return {"status.applicationState.state": state}
+    return None
+
+
+class Collection:
+    """The objects of one resource type, their sorted keys, label indexes, watch history and watchers."""
+
+    def __init__(self, resource: ResourceType, history: int) -> None:
+        self.resource = resource
+        self.objects: dict[str, Record] = {}
+        self.keys: list[str] = []
+        self.index: dict[str, dict[str, set[str]]] = {k: {} for k in INDEXED_LABELS}
+        self.history: deque[Event] = deque(maxlen=history)
+        self.floor = 0  # every event with rv > floor is in history
+        self.watchers: set[Subscriber] = set()
+        self.delivered = 0  # watch events sent (apiserver_watch_events_total)
+
+    def key_range(self, ns: str | None) -> tuple[int, int]:
+        if ns is None or not self.resource.namespaced:
+            return 0, len(self.keys)
+        return bisect.bisect_left(self.keys, ns + "/"), bisect.bisect_left(self.keys, ns + "0")
+
+    def candidates(self, label_key: str, value: str) -> set[str]:
+        return self.index[label_key].get(value) or set()
+
+    def _index(self, rec: Record) -> None:
+        for label_key, by_value in self.index.items():
+            value = rec.labels.get(label_key)
+            if value is not None:
+                by_value.setdefault(value, set()).add(rec.key)
+
+    def _unindex(self, rec: Record) -> None:
+        for label_key, by_value in self.index.items():
+            value = rec.labels.get(label_key)
+            if value is not None:
+                keys = by_value.get(value)
+                if keys is not None:
+                    keys.discard(rec.key)
+                    if not keys:
+                        del by_value[value]
+
+    def insert(self, rec: Record) -> None:
+        self.objects[rec.key] = rec
+        bisect.insort(self.keys, rec.key)
+        self._index(rec)
+
+    def remove(self, rec: Record) -> None:
+        del self.objects[rec.key]
+        i = bisect.bisect_left(self.keys, rec.key)
+        del self.keys[i]
+        self._unindex(rec)
+
+    def emit(self, etype: bytes, rec: Record) -> None:
+        ev = Event(etype, rec)
+        history = self.history
+        if len(history) == history.maxlen:
+            self.floor = history[0].rv
+        history.append(ev)
+        line = None
+        for w in self.watchers:
+            if w.accepts(ev):
+                if line is None:
+                    line = ev.line()
+                w.push(line)
+                self.delivered += 1
+
+    def since(self, rv: int) -> list[Event]:
+        """Events after rv, oldest first (rv must be >= floor)."""
+        out = []
+        for ev in reversed(self.history):
+            if ev.rv <= rv:
+                break
+            out.append(ev)
+        out.reverse()
+        return out
+
+
+def _labels(meta: Obj) -> dict[str, str]:
+    labels = meta.get("labels") or {}
+    return {sys.intern(k): sys.intern(v) for k, v in labels.items()}
+
+
+class Store:
+    """All collections and the resourceVersion counter. Synchronous: the server calls it from one event loop."""
+
+    def __init__(self, history: int = 50_000, rv: int = 0) -> None:
+        self.rv = rv
+        self.collections = {r.plural: Collection(r, history) for r in ALL}
+        self.compacted = rv
+        for coll in self.collections.values():
+            coll.floor = rv
+
+    def coll(self, resource: ResourceType) -> Collection:
+        return self.collections[resource.plural]
+
+    @staticmethod
+    def key(resource: ResourceType, ns: str, name: str) -> str:
+        return f"{ns}/{name}" if resource.namespaced else name
+
+    def get(self, resource: ResourceType, ns: str, name: str) -> Record | None:
+        return self.collections[resource.plural].objects.get(self.key(resource, ns, name))
+
+    def namespace_exists(self, ns: str) -> bool:
+        return ns in self.collections["namespaces"].objects
+
+    def _serialize(self, rec: Record, obj: Obj) -> None:
+        self.rv += 1
+        rec.rv = self.rv
+        obj["metadata"]["resourceVersion"] = str(self.rv)
+        rec.raw = orjson.dumps(obj)
+
+    def create(self, resource: ResourceType, obj: Obj, now: float | None = None) -> Record:
+        """Store a new object (metadata.name/namespace already set); assigns uid, rv, creationTimestamp."""
+        meta = obj["metadata"]
+        ns = meta.get("namespace", "") if resource.namespaced else ""
+        name = meta["name"]
+        if resource.namespaced and not self.namespace_exists(ns):
+            raise not_found("namespaces", "", ns)
+        coll = self.collections[resource.plural]
+        key = self.key(resource, ns, name)
+        if key in coll.objects:
+            raise already_exists(resource.plural, resource.group, name)
+        meta.setdefault("uid", str(uuid.uuid4()))
+        meta.setdefault("creationTimestamp", _timestamp(now))
+        if resource.group:
+            meta.setdefault("generation", 1)
+        obj["apiVersion"] = resource.api_version
+        obj["kind"] = resource.kind
+        rec = Record(key, ns, name, _labels(meta), extra_fields(resource, obj))
+        self._serialize(rec, obj)
+        coll.insert(rec)
+        coll.emit(ADDED, rec)
+        return rec
+
+    def update(
+        self, resource: ResourceType, ns: str, name: str, status: Obj, node_name: str | None = None
+    ) -> Record | None:
+        """Replace an object's status (and a pod's spec.nodeName); None if it is gone."""
+        rec = self.get(resource, ns, name)
+        if rec is None:
+            return None
+        obj = rec.obj()
+        obj["status"] = status
+        if node_name is not None:
+            obj.setdefault("spec", {})["nodeName"] = node_name
+        rec.fields = extra_fields(resource, obj)
+        self._serialize(rec, obj)
+        self.collections[resource.plural].emit(MODIFIED, rec)
+        return rec
+
+    def replace(self, resource: ResourceType, obj: Obj) -> Record:
+        """Create or overwrite an object wholesale, keeping uid and creationTimestamp (model-owned objects)."""
+        meta = obj["metadata"]
+        rec = self.get(resource, meta.get("namespace", ""), meta["name"])
+        if rec is None:
+            return self.create(resource, obj)
+        old = rec.obj()["metadata"]
+        meta["uid"] = old["uid"]
+        meta["creationTimestamp"] = old["creationTimestamp"]
+        obj["apiVersion"], obj["kind"] = resource.api_version, resource.kind
+        rec.labels = _labels(meta)
+        rec.fields = extra_fields(resource, obj)
+        coll = self.collections[resource.plural]
+        coll._unindex(rec)
+        self._serialize(rec, obj)
+        coll._index(rec)
+        coll.emit(MODIFIED, rec)
+        return rec
+
+    def delete(self, resource: ResourceType, ns: str, name: str, now: float | None = None) -> Record | None:
+        """Remove an object; watchers get DELETED with a new resourceVersion. None if it was not there."""
+        rec = self.get(resource, ns, name)
+        if rec is None:
+            return None
+        coll = self.collections[resource.plural]
+        coll.remove(rec)
+        obj = rec.obj()
+        if resource is NAMESPACES:
+            obj.setdefault("status", {})["phase"] = "Terminating"
+        obj["metadata"].setdefault("deletionTimestamp", _timestamp(now))
+        self._serialize(rec, obj)
+        coll.emit(DELETED, rec)
+        return rec
+
+    def records(self, resource: ResourceType, ns: str | None = None) -> Iterator[Record]:
+        """Records in key order, optionally within one namespace."""
+        coll = self.collections[resource.plural]
+        start, end = coll.key_range(ns)
+        objects = coll.objects
+        for key in coll.keys[start:end]:
+            yield objects[key]
+
+    def by_label(self, resource: ResourceType, label_key: str, value: str, ns: str | None = None) -> list[Record]:
+        coll = self.collections[resource.plural]
+        keys = coll.candidates(label_key, value)
+        recs = [coll.objects[k] for k in keys]
+        return [r for r in recs if ns is None or r.ns == ns]
+
+    def compact(self) -> int:
+        """Forget the watch history: watches and continue tokens from older versions now get 410."""
+        self.compacted = self.rv
+        for coll in self.collections.values():
+            coll.history.clear()
+            coll.floor = self.rv
+        return self.rv
+
+    def count(self, resource: ResourceType) -> int:
+        return len(self.collections[resource.plural].objects)
+
+    def load(self, resource: ResourceType, raws: Iterable[bytes]) -> None:
+        """Restore saved objects as they were (no events, no new versions)."""
+        coll = self.collections[resource.plural]
+        for raw in raws:
+            obj = orjson.loads(raw)
+            meta = obj["metadata"]
+            ns = meta.get("namespace", "") if resource.namespaced else ""
+            rec = Record(
+                self.key(resource, ns, meta["name"]), ns, meta["name"], _labels(meta), extra_fields(resource, obj)
+            )
+            rec.raw = raw
+            rec.rv = int(meta["resourceVersion"])
+            coll.insert(rec)
+
+
+def _timestamp(now: float | None) -> str:
+    return clock.iso(clock.wall() if now is None else now)[:19] + "Z"

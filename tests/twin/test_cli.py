@@ -1,0 +1,55 @@
+"""`benchkit twin` flags: bad input exits 2 with one line and writes nothing; a taken port is refused."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import real_model_available
+
+
+def _twin(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    entry = ["-m", "benchkit", "twin"] if real_model_available() else [str(Path(__file__).with_name("fake_twin.py"))]
+    return subprocess.run([sys.executable, *entry, *args], capture_output=True, text=True, timeout=timeout,
+                          check=False)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--fault-rate", "1.5"],
+        ["--port", "70000"],
+        ["--profile", "slowest"],
+        ["--namespaces", "Bad_Namespace"],
+        ["--namespaces", "a,a"],
+        ["--watch-cut-every", "0"],
+        ["--no-such-flag"],
+    ],
+)
+def test_bad_flags_exit_2_with_one_line_and_write_nothing(tmp_path: Path, flags: list[str]) -> None:
+    kubeconfig, state = tmp_path / "kc", tmp_path / "state"
+    proc = _twin("--kubeconfig", str(kubeconfig), "--state-dir", str(state), *flags)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("benchkit: error:"), proc.stderr
+    assert not kubeconfig.exists() and not state.exists()
+
+
+def test_kubeconfig_is_required(tmp_path: Path) -> None:
+    proc = _twin("--port", "0")
+    assert proc.returncode == 2 and "--kubeconfig" in proc.stderr
+
+
+def test_a_taken_port_is_refused(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        proc = _twin("--port", str(port), "--kubeconfig", str(tmp_path / "kc"), "--state-dir", str(tmp_path / "st"))
+    assert proc.returncode == 2, proc.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "kc").exists() and not (tmp_path / "st").exists()

@@ -1,0 +1,83 @@
+"""The real kubectl against the twin: discovery, tables with printer columns, create -f, delete."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+from benchkit.twin.process import TwinProcess
+
+from .helpers import Clients, app, state, wait_until
+
+KUBECTL = shutil.which("kubectl")
+pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+
+
+def kubectl(twin: TwinProcess, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    assert KUBECTL is not None
+    proc = subprocess.run([KUBECTL, "--kubeconfig", str(twin.kubeconfig), *args], capture_output=True, text=True,
+                          timeout=60, check=False)  # fmt: skip
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def _header(out: str) -> list[str]:
+    return out.splitlines()[0].split()
+
+
+def test_get_nodes_and_namespaces(twin: TwinProcess) -> None:
+    out = kubectl(twin, "get", "nodes").stdout
+    assert _header(out) == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
+    assert "Ready" in out.splitlines()[1]
+    out = kubectl(twin, "get", "namespaces").stdout
+    assert "spark-team-a" in out and _header(out) == ["NAME", "STATUS", "AGE"]
+
+
+def test_create_get_and_delete_a_sparkapplication(twin: TwinProcess, k8s: Clients, tmp_path: Path) -> None:
+    run = uuid.uuid4().hex[:10]
+    manifest = tmp_path / "app.yaml"
+    body = app("kubectl-pi", run, seconds=30)
+    body["metadata"]["namespace"] = "spark-team-a"
+    manifest.write_text(yaml.safe_dump(body))
+    assert (
+        "sparkapplication.sparkoperator.k8s.io/kubectl-pi created"
+        in kubectl(twin, "create", "-f", str(manifest)).stdout
+    )
+    again = kubectl(twin, "create", "-f", str(manifest), check=False)
+    assert again.returncode != 0 and "AlreadyExists" in again.stderr
+
+    wait_until(lambda: state(k8s.get_app("spark-team-a", "kubectl-pi")) == "RUNNING", what="RUNNING")
+    out = kubectl(twin, "get", "sparkapplications", "-A").stdout
+    assert _header(out) == ["NAMESPACE", "NAME", "STATUS", "ATTEMPTS", "START", "FINISH", "AGE"]
+    row = next(line.split() for line in out.splitlines() if "kubectl-pi" in line)
+    assert row[0] == "spark-team-a" and row[2] == "RUNNING"
+
+    pods = kubectl(twin, "get", "pods", "-A", "-l", f"benchkit.io/run-id={run}").stdout
+    assert _header(pods) == ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert "kubectl-pi-driver" in pods
+    wide = kubectl(twin, "get", "pods", "-n", "spark-team-a", "-o", "wide", "-l", f"benchkit.io/run-id={run}").stdout
+    assert "NODE" in _header(wide)
+
+    out = kubectl(twin, "delete", "sparkapplication", "kubectl-pi", "-n", "spark-team-a").stdout
+    assert 'sparkapplication.sparkoperator.k8s.io "kubectl-pi" deleted' in out
+    assert "No resources found" in kubectl(twin, "get", "pods", "-A", "-l", f"benchkit.io/run-id={run}").stderr
+
+
+def test_invalid_manifest_shows_the_field(twin: TwinProcess, tmp_path: Path) -> None:
+    body = app("kubectl-bad", "r")
+    del body["spec"]["driver"]
+    manifest = tmp_path / "bad.yaml"
+    manifest.write_text(yaml.safe_dump(body))
+    proc = kubectl(twin, "create", "-n", "default", "-f", str(manifest), check=False)
+    assert proc.returncode != 0 and "spec.driver: Required value" in proc.stderr
+
+
+def test_short_names_and_json_output(twin: TwinProcess) -> None:
+    assert kubectl(twin, "get", "sparkapp", "-A", "-o", "json").stdout.lstrip().startswith("{")
+    assert kubectl(twin, "api-resources").stdout.count("sparkapplications") == 1
