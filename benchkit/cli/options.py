@@ -43,6 +43,8 @@ _OPTIONS: list[Callable[[F], F]] = [
     click.option("--teardown", "teardown_after", is_flag=True, default=None, help="Tear down at the end, even on ^C."),
     click.option("--autoscale", help="MIN:MAX: size the bench group from the backlog instead of pre-scaling."),
     click.option("--name", help="Short name, part of the run id."),
+    click.option("--no-cleanup", is_flag=True, default=None,
+                 help="Leave this run's objects on the cluster at the end (default: delete them, by label)."),
 ]  # fmt: skip
 
 
@@ -58,6 +60,7 @@ def settings_from_cli(scenario_file: Path | None, params: dict[str, Any]) -> run
     flags = dict(params)
     flags["scenario"] = flags.pop("scenario_kind", None)
     flags["teardown"] = flags.pop("teardown_after", None)
+    flags["cleanup"] = False if flags.pop("no_cleanup", None) else None
     scenario = run_settings.load_scenario(scenario_file) if scenario_file is not None else {}
     known = {k: v for k, v in flags.items() if k in run_settings.FIELDS}
     return run_settings.build(scenario, known)

@@ -15,12 +15,16 @@ Event types and their fields (all times in seconds; `*_mono` on the monotonic cl
 server timestamps as epoch seconds or Kubernetes RFC 3339 strings as noted):
 
 run_start     run_id, scenario ("delete"|"keep"), planned (int), target_per_min (float or null for ramps),
-              namespaces (list), t0_mono, t0_wall: the schedule origin (submission k is due at t0 + k/rate)
+              namespaces (list), t0_mono, t0_wall: the schedule origin (submission k is due at t0 + k/rate);
+              steps ([[start_s, per_min], ...]: the offered-rate profile, one step unless --ramp), ramp (str|null),
+              users, processes, max_inflight
+submit_sent   app, ns, seq, due_mono: written just before the first create attempt, so an app created by a
+              process killed before it could journal the answer still appears in the results
 submit        one per job, after its last attempt:
               app, ns, seq, due_mono, sent_mono (first attempt), ack_mono (last response),
               ok (bool), http_status (int|null), attempts (int), error (str|null),
               uid, creation_ts (server metadata.creationTimestamp, RFC 3339) when ok
-submit_retry  app, attempt, http_status (int|null), reason, backoff_s
+submit_retry  app, ns, seq, attempt, http_status (int|null), reason, backoff_s
 inflight_cap  in_flight, cap: the cap on concurrent creates was hit (the due create waits)
 app           the tracker saw an app in a state for the first time:
               app, ns, state (spark.states; NEW for ""), rv, observed ("watch"|"list"),
@@ -33,7 +37,9 @@ pod           the tracker saw a pod of the run in a phase for the first time:
 app_deleted   app, ns, by ("benchkit"|"server"): the app object is gone
 watch         resource ("sparkapplications"|"pods"), what ("open"|"closed"|"error"|"gone"|"relist"),
               detail, rv
-stage         name (e.g. "submitting", "submitted_all", "tracking_done", "cleanup"), detail (dict)
+stage         name (e.g. "submitting", "submitted_all", "tracking_done", "cleanup"), detail (dict);
+              tracking_done.detail: api_requests (tracker lists + watch opens), delete_requests, all_done;
+              delete_failed.detail: app, ns, error (the delete scenario gave up on one app)
 node_count    group, desired, ready, reason: a node-group size decision or observation
 run_end       reason ("done"|"timeout"|"interrupted"|"error"|"budget"|"slo"), detail
 cleanup       scenario, deleted (int), remaining (int)
@@ -53,6 +59,7 @@ from benchkit import clock
 EVENTS_FILE = "events.jsonl"
 
 RUN_START = "run_start"
+SUBMIT_SENT = "submit_sent"
 SUBMIT = "submit"
 SUBMIT_RETRY = "submit_retry"
 INFLIGHT_CAP = "inflight_cap"

@@ -70,6 +70,8 @@ class RunSettings:
     """MIN:MAX bench nodes for the step autoscaler."""
     name: str | None = None
     """Optional human name; part of the run id."""
+    cleanup: bool = True
+    """Delete this run's remaining objects (by label) at the end; false (--no-cleanup) leaves them."""
 
     @property
     def total(self) -> int:
@@ -165,6 +167,8 @@ def _coerce(name: str, value: Any) -> Any:  # noqa: PLR0911 - one branch per kin
         return _number(name, value, int)
     if name in ("jobs_per_min", "operator_cpus", "budget"):
         return _number(name, value, float)
+    if name in ("cleanup", "yes", "prescale", "teardown") and not isinstance(value, bool):
+        raise ConfigError(f"{name}: expected true or false, got {value!r}")
     return value
 
 

@@ -76,8 +76,10 @@ class TwinProcess:
             raise TwinError("the twin is already running")
         self.kubeconfig.unlink(missing_ok=True)
         with self.log_file.open("ab") as log:
+            # own session: a Ctrl-C at the terminal goes to `benchkit run` (which keeps tracking), not to the twin
             self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         env={**os.environ, "PYTHONUNBUFFERED": "1"})  # fmt: skip
+                                         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                                         start_new_session=True)  # fmt: skip
         deadline = time.monotonic() + self.start_timeout
         while not self.kubeconfig.exists():
             code = self.proc.poll()

@@ -1,0 +1,1 @@
+"""Packaged SparkApplication templates (data files)."""

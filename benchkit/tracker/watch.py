@@ -1,0 +1,177 @@
+"""One list+watch loop (informer-style) over a collection, filtered by the run's label.
+
+List (paged) for a starting resourceVersion, then watch from it; when the stream ends or is cut,
+watch again from the last resourceVersion seen; after 410 Gone (that version was compacted away),
+list again and let the sink diff the list against what it has seen. Every step is journaled.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from kubernetes import client
+
+from benchkit.kube import rest
+from benchkit.results import journal
+
+WATCH_TIMEOUT_S = 300
+"""Server-side timeoutSeconds of one watch request (the API server's own default is 5-10 minutes)."""
+READ_SLACK_S = 60
+"""Client read timeout beyond timeoutSeconds: a silent connection this long is dead."""
+CONNECT_TIMEOUT_S = 10
+PAGE_SIZE = 500
+BACKOFF = (0.2, 5.0)
+"""First and largest pause between reconnection attempts (exponential, with jitter)."""
+QUIET_CLOSE_S = 1.0
+"""A watch the server closes sooner than this without any event counts as a failure (backoff)."""
+
+
+@dataclass(frozen=True)
+class Collection:
+    resource: str
+    """"sparkapplications" | "pods"."""
+    path: str
+    namespace: str | None
+    """None: cluster-wide."""
+
+
+class Sink(Protocol):
+    """Receives decoded objects; called from the loop's thread, one call at a time per loop."""
+
+    def on_event(self, resource: str, kind: str, obj: dict[str, Any]) -> None: ...
+
+    def on_relist(self, resource: str, namespace: str | None, pages: Callable[[], Any]) -> None:
+        """`pages()` yields lists of objects; the sink journals what it missed and what disappeared."""
+        ...
+
+
+class Gone(Exception):
+    """410: the resourceVersion is too old; list again."""
+
+
+class WatchLoop:
+    """Keeps one collection observed until `stop()`; safe to stop from another thread."""
+
+    def __init__(self, api: client.ApiClient, collection: Collection, selector: str, sink: Sink, *,
+                 journal_: journal.Journal, stop: threading.Event) -> None:  # fmt: skip
+        self.api, self.collection, self.selector, self.sink = api, collection, selector, sink
+        self.journal, self._stop = journal_, stop
+        self.requests = 0
+        """API requests made (list pages + watch opens)."""
+        self.rv: str | None = None
+        self._stream: rest.WatchStream | None = None
+        self._delivered = False
+
+    def run(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            self._delivered = False
+            try:
+                if self.rv is None:
+                    self._relist()
+                opened = time.monotonic()
+                delivered = self._watch_once()
+                if delivered or time.monotonic() - opened > QUIET_CLOSE_S:
+                    failures = 0
+                    continue
+                failures += 1  # closed at once with nothing to say: do not hammer the server
+                self._stop.wait(_backoff(failures))
+            except Gone:
+                self._log("gone", "410 Gone: resourceVersion expired; listing again")
+                self.rv = None
+            except (rest.TransportError, client.ApiException) as exc:
+                if self._stop.is_set():
+                    return
+                # a stream cut after it delivered events is routine (a restart, a load balancer): retry at once-ish
+                failures = 1 if self._delivered else failures + 1
+                self._log("error", _describe(exc))
+                self._stop.wait(_backoff(failures))
+
+    def stop(self) -> None:
+        """Ask the loop to end and unblock a read in progress."""
+        self._stop.set()
+        stream = self._stream
+        if stream is not None:
+            stream.close()
+
+    def _relist(self) -> None:
+        first_rv: list[str | None] = [None]
+
+        def pages() -> Any:
+            token: str | None = None
+            while True:
+                query: rest.Query = [("labelSelector", self.selector), ("limit", PAGE_SIZE)]
+                if token:
+                    query.append(("continue", token))
+                self.requests += 1
+                try:
+                    body = rest.call(self.api, "GET", self.collection.path, query=query,
+                                     timeout=(CONNECT_TIMEOUT_S, WATCH_TIMEOUT_S))  # fmt: skip
+                except client.ApiException as exc:
+                    if exc.status == 410:
+                        raise Gone from None
+                    raise
+                meta = body.get("metadata") or {}
+                if first_rv[0] is None:
+                    first_rv[0] = meta.get("resourceVersion")
+                yield body.get("items") or []
+                token = meta.get("continue")
+                if not token:
+                    return
+
+        self.sink.on_relist(self.collection.resource, self.collection.namespace, pages)
+        self.rv = first_rv[0]
+        self._log("relist", "listed", rv=self.rv)
+
+    def _watch_once(self) -> bool:
+        """One watch request from self.rv; returns whether it delivered any event."""
+        query: rest.Query = [("labelSelector", self.selector), ("watch", "true"), ("allowWatchBookmarks", "true"),
+                             ("timeoutSeconds", WATCH_TIMEOUT_S), ("resourceVersion", self.rv or "")]  # fmt: skip
+        self.requests += 1
+        try:
+            self._stream = rest.WatchStream(self.api, self.collection.path, query,
+                                            timeout=(CONNECT_TIMEOUT_S, WATCH_TIMEOUT_S + READ_SLACK_S))  # fmt: skip
+        except client.ApiException as exc:
+            if exc.status == 410:
+                raise Gone from None
+            raise
+        self._log("open", "", rv=self.rv)
+        delivered = False
+        try:
+            for event in self._stream:
+                kind, obj = event.get("type"), event.get("object") or {}
+                if kind == "ERROR":
+                    if obj.get("code") == 410:
+                        raise Gone
+                    raise rest.TransportError(f"watch ERROR event: {obj.get('code')} {obj.get('message')}")
+                rv = (obj.get("metadata") or {}).get("resourceVersion")
+                if kind != "BOOKMARK":
+                    self.sink.on_event(self.collection.resource, str(kind), obj)
+                    delivered = self._delivered = True
+                if rv:
+                    self.rv = rv
+        finally:
+            self._stream = None
+        if not self._stop.is_set():
+            self._log("closed", "stream ended by the server", rv=self.rv)
+        return delivered
+
+    def _log(self, what: str, detail: str, rv: str | None = None) -> None:
+        where = self.collection.namespace or "*"
+        self.journal.emit(journal.WATCH, resource=self.collection.resource, what=what,
+                          detail=f"{where}: {detail}" if detail else where, rv=rv or self.rv)  # fmt: skip
+
+
+def _backoff(failures: int) -> float:
+    return float(min(BACKOFF[1], BACKOFF[0] * 2 ** (failures - 1))) * random.uniform(0.5, 1.0)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, client.ApiException):
+        return f"HTTP {exc.status} {exc.reason}"
+    return " ".join(str(exc).split())[:300]

@@ -1,0 +1,137 @@
+"""summary.json and apps.csv from synthetic journals: exact counts, rates, quantiles, saturation."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchkit.results import apps, journal, summary
+
+T0 = 1000.0
+
+
+class Fake:
+    """Writes a synthetic journal with explicit monotonic times."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.j = journal.Journal(run_dir, src="test")
+
+    def ev(self, kind: str, mono: float, **fields: Any) -> None:
+        self.j.emit(kind, mono=mono, wall=mono + 1.7e9, **fields)
+
+    def submit(
+        self, seq: int, due: float, sent: float, ack: float, *, ok: bool = True, ns: str = "a", **kw: Any
+    ) -> str:
+        name = f"app-{seq}"
+        self.ev(journal.SUBMIT, ack, app=name, ns=ns, seq=seq, due_mono=due, sent_mono=sent, ack_mono=ack, ok=ok,
+                http_status=201 if ok else 500, attempts=kw.get("attempts", 1), error=None if ok else "boom",
+                uid=f"u{seq}" if ok else None, creation_ts="2026-11-21T10:00:00Z" if ok else None)  # fmt: skip
+        return name
+
+    def state(self, name: str, state: str, mono: float, ns: str = "a", observed: str = "watch", **server: Any) -> None:
+        self.ev(journal.APP, mono, app=name, ns=ns, state=state, rv="1", observed=observed, server=server)
+
+    def pod(self, app: str, pod: str, role: str, phase: str, mono: float, **server: Any) -> None:
+        self.ev(journal.POD, mono, app=app, ns="a", pod=pod, role=role, phase=phase, node="n1", rv="1",
+                observed="watch", server=server)  # fmt: skip
+
+
+def _start(f: Fake, planned: int, per_min: float | None, steps: list[list[float]] | None = None) -> None:
+    f.ev(journal.RUN_START, T0, run_id="r1", scenario="delete", planned=planned, target_per_min=per_min,
+         namespaces=["a", "b"], t0_mono=T0, t0_wall=T0 + 1.7e9, steps=steps or [[0.0, per_min]])  # fmt: skip
+
+
+def test_counts_rates_and_latencies_are_exact(tmp_path: Path) -> None:
+    f = Fake(tmp_path)
+    _start(f, planned=12, per_min=60.0)  # one per second
+    for k in range(10):
+        due = T0 + k
+        ok = k != 3
+        name = f.submit(k, due, due + 0.01 * k, due + 0.1 + 0.01 * k, ok=ok, attempts=3 if k == 3 else 1)
+        if not ok:
+            continue
+        f.state(name, "NEW", due + 0.2)
+        f.state(name, "SUBMITTED", due + 1.1 + 0.01 * k)
+        f.pod(name, f"{name}-driver", "driver", "Pending", due + 1.2)
+        f.pod(name, f"{name}-driver", "driver", "Running", due + 2.0, startTime="2026-11-21T10:00:02Z")
+        f.state(name, "RUNNING", due + 2.5)
+        for e in range(2):
+            f.pod(name, f"{name}-exec-{e}", "executor", "Running", due + 2.6)
+        if k != 9:
+            f.state(name, "COMPLETED" if k % 2 else "FAILED", due + 5.0 + 0.01 * k)
+    f.ev(journal.SUBMIT_RETRY, T0 + 3.5, app="app-3", attempt=1, http_status=500, reason="server error", backoff_s=0.2)
+    f.ev(journal.RUN_END, T0 + 20, reason="done", detail={})
+    f.j.close()
+    s = summary.write(tmp_path)
+    assert s["jobs"] == {
+        "planned": 12, "submitted": 10, "created": 9, "create_failed": 1, "outcome_unknown": 0,
+        "not_submitted": 2, "completed": 3, "failed": 5, "unfinished": 1, "seen_not_sent": 0,
+    }  # fmt: skip
+    # sends drift by 10 ms per job: 9 intervals in 9.09 s
+    assert s["rate"]["achieved_per_min"] == pytest.approx(60 * 9 / 9.09, abs=1e-3)
+    assert s["rate"]["achieved_ratio"] == pytest.approx(9 / 9.09, abs=1e-4)
+    assert s["rate"]["max_lateness_s"] == 0.09
+    lat = s["latency_s"]
+    # create_call is timed from the due time: 0.1 + 0.01 k
+    assert lat["create_call"]["count"] == 9 and lat["create_call"]["max"] == 0.19
+    assert lat["create_to_submitted"]["p50"] == pytest.approx(1.0) and lat["create_to_submitted"]["count"] == 9
+    assert lat["status_lag"]["max"] == pytest.approx(0.5)
+    assert lat["create_to_terminal"]["count"] == 8
+    assert s["api"]["create_attempts"] == 12 and s["api"]["retries"] == 1
+    assert s["api"]["final_status"] == {"201": 9, "500": 1}
+    assert s["namespaces"]["a"]["created"] == 9 and s["namespaces"]["b"]["submitted"] == 0
+    assert s["operator"]["apps_per_min"] == pytest.approx(60 * 8 / 9.09, abs=1e-3)  # 9 pick-ups, app-3 never created
+    assert s["duration_s"] == 20.0 and s["end"] == "done" and s["saturation"] is None
+    with (tmp_path / "apps.csv").open("w"):
+        pass
+    assert apps.write(tmp_path) == 10
+    rows = list(csv.DictReader((tmp_path / "apps.csv").open()))
+    assert [r["app"] for r in rows] == [f"app-{k}" for k in range(10)]
+    assert rows[1]["final_state"] == "COMPLETED" and rows[1]["executors_started"] == "2"
+    assert rows[3]["create_ok"] == "False" and rows[3]["attempts"] == "3"
+    assert float(rows[2]["create_call_s"]) == pytest.approx(0.12)
+
+
+def test_summary_survives_a_kill_mid_create_and_a_torn_last_line(tmp_path: Path) -> None:
+    f = Fake(tmp_path)
+    _start(f, planned=4, per_min=60.0)
+    name = f.submit(0, T0, T0, T0 + 0.1)
+    f.state(name, "SUBMITTED", T0 + 1)
+    # app-1 was sent and created, but the process died before journaling the answer; the tracker saw it
+    f.ev(journal.SUBMIT_SENT, T0 + 1, app="app-1", ns="a", seq=1, due_mono=T0 + 1)
+    f.state("app-1", "SUBMITTED", T0 + 2)
+    # app-2 was sent; nobody knows whether it was created
+    f.ev(journal.SUBMIT_SENT, T0 + 2, app="app-2", ns="a", seq=2, due_mono=T0 + 2)
+    f.j.close()
+    with (tmp_path / journal.EVENTS_FILE).open("ab") as fh:
+        fh.write(b'{"ev": "app", "app": "app-3"')
+    s = summary.build(journal.read(tmp_path))
+    jobs = s["jobs"]
+    assert (jobs["submitted"], jobs["created"], jobs["outcome_unknown"], jobs["not_submitted"]) == (3, 1, 2, 1)
+    assert jobs["unfinished"] == 2 and jobs["seen_not_sent"] == 0
+    assert s["end"] == "incomplete"
+    assert [r["app"] for r in apps.rows(journal.read(tmp_path))] == ["app-0", "app-1", "app-2"]
+
+
+def test_saturation_finds_the_highest_step_whose_backlog_held(tmp_path: Path) -> None:
+    """Offered 60, 120, 180 /min for 60 s each; the operator picks up at most 2/s (120/min)."""
+    f = Fake(tmp_path)
+    steps = [[0.0, 60.0], [60.0, 120.0], [120.0, 180.0]]
+    _start(f, planned=360, per_min=None, steps=steps)
+    dues: list[float] = []
+    for start, per_min in steps:
+        n = int(per_min)  # per_min arrivals in 60 s
+        dues += [T0 + start + i * 60.0 / per_min for i in range(n)]
+    free = T0
+    for k, due in enumerate(dues):
+        name = f.submit(k, due, due, due + 0.05)
+        free = max(free, due + 0.05) + 0.5  # a single server with 0.5 s service time
+        f.state(name, "SUBMITTED", free)
+    f.j.close()
+    sat = summary.build(journal.read(tmp_path))["saturation"]
+    assert [s["held"] for s in sat["steps"]] == [True, True, False]
+    assert sat["sustained_per_min"] == 120.0 and sat["saturated_at_per_min"] == 180.0
+    assert sat["steps"][2]["backlog_end"] > sat["steps"][2]["backlog_mid"] + 10
