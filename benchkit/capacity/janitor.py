@@ -55,6 +55,8 @@ def lease_state(value: str | None, now: float) -> tuple[str, str]:
     lease = parse_lease(value)
     if lease is None:
         return INVALID, f"lease value is not a benchkit lease: {value[:80]!r}"
+    if lease.get("run_id") is None:
+        return EXPIRED, f"no run holds the lease (released by {lease.get('holder')!s})"
     who = f"run {lease.get('run_id')!s} ({lease.get('holder')!s})"
     left = float(lease["expires"]) - now
     if left <= 0:

@@ -2,6 +2,7 @@
 
 If benchkit dies (laptop closed, kill -9), renewals stop, the lease expires, and the janitor Lambda scales
 the bench node group to zero. The lease format is defined in `janitor.py` (the Lambda's only file).
+Releasing overwrites the lease with an expired one: infra creates the parameter and keeps owning it.
 """
 
 from __future__ import annotations
@@ -89,51 +90,55 @@ class Lease:
     def renew(self) -> None:
         """Push the expiry forward. ApiError if the lease was taken over by another run meanwhile."""
         lease = janitor.parse_lease(self.current())
-        if lease is not None and lease.get("run_id") not in (None, self.run_id):
-            raise ApiError(f"lease {self.parameter} now belongs to run {lease.get('run_id')}; not renewing")
+        owner = None if lease is None else lease.get("run_id")
+        if owner != self.run_id:
+            why = f"now belongs to run {owner}" if owner else "was released or removed (a teardown?)"
+            raise ApiError(f"lease {self.parameter} {why}; not renewing")
         self._write()
 
     def release(self) -> bool:
-        """Delete the lease if it is still ours. True if deleted."""
+        """Mark the lease released (expired, no run) if it is still ours. True if released.
+
+        The parameter itself stays: infra creates it (with an expired placeholder) and owns it.
+        """
         lease = janitor.parse_lease(self.current())
         if lease is None or lease.get("run_id") != self.run_id:
             return False
-        try:
-            self._ssm.delete_parameter(Name=self.parameter)
-        except ClientError as exc:
-            if aws.error_code(exc) == "ParameterNotFound":
-                return False
-            raise aws.translate(exc, f"deleting lease {self.parameter}") from None
+        _put(self._ssm, self.parameter, released_value(self.holder))
         self.expires = None
         return True
 
     def _write(self) -> None:
         expires = self._clock() + self.ttl
-        value = json.dumps({"run_id": self.run_id, "holder": self.holder, "expires": round(expires, 3)})
-        try:
-            self._ssm.put_parameter(Name=self.parameter, Value=value, Type="String", Overwrite=True,
-                                    Description="benchkit run lease (dead-man's switch)")  # fmt: skip
-        except (ClientError, BotoCoreError) as exc:
-            raise aws.translate(exc, f"writing lease {self.parameter}") from None
+        _put(self._ssm, self.parameter, json.dumps({"run_id": self.run_id, "holder": self.holder,
+                                                    "expires": round(expires, 3)}))  # fmt: skip
         self.expires = expires
 
 
+def released_value(holder: str) -> str:
+    """What a released lease holds: no run, expired (the janitor treats it like a missing lease)."""
+    return json.dumps({"run_id": None, "holder": holder, "expires": 0})
+
+
+def _put(ssm: Any, parameter: str, value: str) -> None:
+    try:
+        ssm.put_parameter(Name=parameter, Value=value, Type="String", Overwrite=True)
+    except (ClientError, BotoCoreError) as exc:
+        raise aws.translate(exc, f"writing lease {parameter}") from None
+
+
 def clear(parameter: str, region: str | None, run_id: str | None = None, ssm: Any = None) -> str | None:
-    """Teardown's part: delete the lease (only run `run_id`'s when given). Returns the run id it held, if any."""
+    """Teardown's part: release the lease held by any run (or only by `run_id`). Returns the run it released."""
     client = ssm if ssm is not None else aws.client("ssm", region)
     value = Lease(parameter, run_id or "", ssm=client).current()
     if value is None:
         return None
     lease = janitor.parse_lease(value)
-    held_by = "(unreadable lease)" if lease is None else str(lease.get("run_id"))
-    if run_id is not None and held_by != run_id:
+    held_by = "(unreadable lease)" if lease is None else lease.get("run_id")
+    if held_by is None or (run_id is not None and held_by != run_id):
         return None
-    try:
-        client.delete_parameter(Name=parameter)
-    except ClientError as exc:
-        if aws.error_code(exc) != "ParameterNotFound":
-            raise aws.translate(exc, f"deleting lease {parameter}") from None
-    return held_by
+    _put(client, parameter, released_value(f"benchkit teardown, {default_holder()}"))
+    return str(held_by)
 
 
 class LeaseKeeper:

@@ -26,29 +26,22 @@ DEFAULT_REGION = "us-east-1"
 PRICES_ENV = "BENCHKIT_PRICES"
 """Path of a price override file used when no --prices flag is given."""
 
-# us-east-1, us-east-2 and us-west-2 share these on-demand rates for every family below.
+# USD per instance-hour, Linux on-demand. us-east-1, us-east-2 and us-west-2 share these rates for every
+# family below. Meant to cover every instance type infra/instances.py allows.
 _US_INSTANCES: dict[str, float] = {
-    "m5.xlarge": 0.192,  # core nodes
-    "m5.2xlarge": 0.384,
-    "m5.4xlarge": 0.768,
-    "m6i.4xlarge": 0.768,
-    "m6a.2xlarge": 0.3456,
-    "m6a.4xlarge": 0.6912,  # bench nodes (seed 002: 200 of them)
-    "m6a.8xlarge": 1.3824,
-    "m7i.4xlarge": 0.8064,
-    "m7a.4xlarge": 0.92736,
-    "c5.2xlarge": 0.34,
-    "c5.4xlarge": 0.68,
-    "c5.9xlarge": 1.53,  # the operator node (36 vCPU)
-    "c5.12xlarge": 2.04,
-    "c6i.8xlarge": 1.36,
-    "c6a.8xlarge": 1.224,
-    "c7i.8xlarge": 1.428,
-    "r5.2xlarge": 0.504,
-    "r6i.2xlarge": 0.504,
-    "r6a.xlarge": 0.2268,
-    "r6a.2xlarge": 0.4536,  # monitoring node
-}
+    # general purpose: core and bench nodes
+    "m5.large": 0.096, "m5.xlarge": 0.192, "m5.2xlarge": 0.384, "m5.4xlarge": 0.768,
+    "m6a.large": 0.0864, "m6a.xlarge": 0.1728, "m6a.2xlarge": 0.3456, "m6a.4xlarge": 0.6912, "m6a.8xlarge": 1.3824,
+    "m6i.xlarge": 0.192, "m6i.2xlarge": 0.384, "m6i.4xlarge": 0.768, "m6i.8xlarge": 1.536,
+    "m7i.4xlarge": 0.8064, "m7i.8xlarge": 1.6128, "m7a.4xlarge": 0.92736,
+    # compute optimised: the operator node
+    "c5.2xlarge": 0.34, "c5.4xlarge": 0.68, "c5.9xlarge": 1.53, "c5.12xlarge": 2.04, "c5.18xlarge": 3.06,
+    "c6a.8xlarge": 1.224, "c6a.16xlarge": 2.448, "c6i.8xlarge": 1.36, "c6i.16xlarge": 2.72,
+    "c7i.8xlarge": 1.428, "c7i.16xlarge": 2.856,
+    # memory optimised: the monitoring node
+    "r5.xlarge": 0.252, "r5.2xlarge": 0.504, "r6a.xlarge": 0.2268, "r6a.2xlarge": 0.4536, "r6a.4xlarge": 0.9072,
+    "r6i.2xlarge": 0.504, "r6i.4xlarge": 1.008,
+}  # fmt: skip
 _EKS_CONTROL_PLANE = 0.10  # standard support; a version in extended support costs 0.60
 _NAT_GATEWAY = 0.045  # per gateway-hour; data processing ($0.045/GB) is not modelled
 _TABLE: dict[str, dict[str, float]] = dict.fromkeys(("us-east-1", "us-east-2", "us-west-2"), _US_INSTANCES)

@@ -129,3 +129,15 @@ def test_janitor_module_is_self_contained() -> None:
     """infra zips this one file: it must import nothing from benchkit."""
     source = Path(janitor.__file__).read_text()
     assert "benchkit" not in "".join(line for line in source.splitlines() if line.startswith(("import", "from")))
+
+
+def test_infra_placeholder_and_released_leases_count_as_no_run(env: FakeStack) -> None:
+    """infra creates the parameter as {"run_id": null, "holder": "pulumi", "expires": 0}; a run releases to the same."""
+    env.set_scaling("bench", minSize=7, desiredSize=7)
+    placeholder = json.dumps({"run_id": None, "holder": "pulumi", "expires": 0})
+    boto3.client("ssm").put_parameter(
+        Name=os.environ["BENCHKIT_LEASE_PARAMETER"], Value=placeholder, Type="String", Overwrite=True
+    )
+    result = janitor.handler({}, None)
+    assert (result["lease"], result["groups"][0]["action"]) == (janitor.EXPIRED, janitor.SCALED_TO_ZERO)
+    assert result["groups"][0]["reason"].startswith("no run holds the lease (released by pulumi)")

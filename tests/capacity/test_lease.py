@@ -36,8 +36,12 @@ def test_acquire_renew_release(param: str) -> None:
     mine.renew()
     assert _value(param)["expires"] == clock.t + 300  # type: ignore[index]
     assert mine.release() is True
-    assert _value(param) is None
+    released = _value(param)  # the parameter stays (infra owns it): an expired lease held by no run
+    assert released == {"run_id": None, "holder": "me", "expires": 0}
+    assert janitor.lease_state(json.dumps(released), clock.t)[1] == "no run holds the lease (released by me)"
     assert mine.release() is False  # nothing left to release
+    with pytest.raises(ApiError, match="was released or removed"):
+        mine.renew()
 
 
 def test_a_second_run_is_refused_until_the_lease_expires(param: str) -> None:
@@ -75,7 +79,7 @@ def test_keeper_renews_in_the_background_and_releases(param: str) -> None:
         assert keeper.renewals >= 3
         assert _value(param)["expires"] > first  # type: ignore[index,operator]
         assert janitor.lease_state(json.dumps(_value(param)), time.time())[0] == janitor.VALID
-    assert _value(param) is None
+    assert _value(param)["run_id"] is None  # type: ignore[index]
     assert keeper.failures == []
 
 
@@ -95,11 +99,15 @@ def test_keeper_reports_renewal_failures(param: str) -> None:
 
 def test_clear_for_teardown(param: str) -> None:
     assert lease.parameter_name("dev") == "/benchkit/dev/lease"  # the contract with infra
-    assert lease.clear(param, "us-west-2") is None
-    lease.Lease(param, "run-a").acquire()
+    assert lease.clear(param, "us-west-2") is None  # no parameter
+    placeholder = json.dumps({"run_id": None, "holder": "pulumi", "expires": 0})  # what infra creates
+    boto3.client("ssm").put_parameter(Name=param, Value=placeholder, Type="String", Overwrite=True)
+    assert lease.clear(param, "us-west-2") is None  # nobody holds it: nothing to do
+    lease.Lease(param, "run-a").acquire()  # acquiring over the placeholder works
     assert lease.clear(param, "us-west-2", run_id="run-other") is None
-    assert _value(param) is not None
+    assert _value(param)["run_id"] == "run-a"  # type: ignore[index]
     assert lease.clear(param, "us-west-2", run_id="run-a") == "run-a"
-    assert _value(param) is None
+    assert _value(param)["run_id"] is None  # type: ignore[index]
+    assert lease.clear(param, "us-west-2") is None  # idempotent
     boto3.client("ssm").put_parameter(Name=param, Value="garbage", Type="String", Overwrite=True)
     assert lease.clear(param, "us-west-2") == "(unreadable lease)"
