@@ -20,6 +20,8 @@ from benchkit.errors import ApiError
 
 NODEGROUP_LABEL = "eks.amazonaws.com/nodegroup"
 POLL_S = 5.0
+"""Longest interval between two observations while waiting."""
+FIRST_POLL_S = 0.25
 
 
 class ScaleTimeout(ApiError):
@@ -94,8 +96,12 @@ def wait_for(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> GroupState:
-    """Poll until the group has exactly `count` nodes, all Ready and complete (or none, for 0)."""
+    """Poll until the group has exactly `count` nodes, all Ready and complete (or none, for 0).
+
+    The interval starts at FIRST_POLL_S and doubles up to `poll`: quick feedback, then little API load.
+    """
     start = clock()
+    interval = min(FIRST_POLL_S, poll)
     while True:
         state = observe(api, group)
         elapsed = clock() - start
@@ -105,7 +111,8 @@ def wait_for(
             return state
         if elapsed >= timeout:
             raise ScaleTimeout(f"timed out after {elapsed:.0f} s: {state.describe(count)}")
-        sleep(min(poll, max(0.0, timeout - elapsed)))
+        sleep(min(interval, max(0.0, timeout - elapsed)))
+        interval = min(interval * 2, poll)
 
 
 def is_ready(node: dict[str, Any]) -> bool:
