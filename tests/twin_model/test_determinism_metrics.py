@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import subprocess
+import sys
+
 from benchkit.twin.model import build_model
 from benchkit.twin.model.interface import AppStatus, TwinModel
 
@@ -73,3 +78,31 @@ def test_running_gauge_counts_apps_running_now() -> None:
     histogram = model.metrics(T0 + 10).histograms["spark_application_start_latency_seconds_histogram"]
     (h,) = histogram.values()
     assert h.count == 4 and h.buckets[30.0] == 4 and 0 < h.sum < 4 * 10
+
+
+def digest(seed: int) -> str:
+    """A fingerprint of the whole history of a run with node contention (for cross-process checks)."""
+    model = build_model("fast", nodes=2, max_pods=30, seed=seed)
+    log = Log()
+    log.add(T0, model.initial_changes(T0))
+    for i in range(60):
+        create(model, log, make_app(f"d{i}", NS[i % 2], seconds=1 + i % 4, instances=1 + i % 5), T0 + i * 0.02)
+    run(model, log, until=T0 + 2)
+    log.add(T0 + 2, model.scale_node_group("bench", 1, T0 + 2))  # evictions walk a node's pods
+    log.add(T0 + 2, model.scale_node_group("bench", 3, T0 + 2))
+    run(model, log)
+    return hashlib.sha256(repr(log.entries).encode()).hexdigest()
+
+
+def test_history_does_not_depend_on_hash_randomization() -> None:
+    code = (
+        "import sys; sys.path.insert(0, 'tests')\n"
+        "from twin_model.test_determinism_metrics import digest\n"
+        "print(digest(3))"
+    )
+    outputs = set()
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        outputs.add(proc.stdout.strip())
+    assert outputs == {digest(3)}

@@ -1,8 +1,5 @@
-"""What the model reads from a SparkApplication: pod shapes, run length, TTL, test annotations.
-
-Pod requests follow spark-submit on Kubernetes: CPU = `coreRequest`, else `cores` (default 1); memory =
-`memory` (default 1g) + `memoryOverhead`, which defaults to max(factor × memory, 384 MiB) with factor
-`spec.memoryOverheadFactor`, else 0.10 for JVM apps and 0.40 for Python/R.
+"""What the model reads from a SparkApplication (pod shapes with spark-submit's requests, run length, TTL,
+the `twin.benchkit.io/fail` annotation), and the model's record of each app.
 """
 
 from __future__ import annotations

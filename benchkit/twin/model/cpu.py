@@ -1,10 +1,5 @@
-"""The operator's cores as a processor-sharing server (a model of many JVMs on one CFS-scheduled node).
-
-Every running job gets the same share: min(parallelism, cores / n) cores. When the demand n × parallelism
-exceeds the cores, each core's useful work drops by 1 / (1 + penalty × (demand / cores − 1)): with more
-runnable threads than cores, time goes to context switches, cache misses and GC (thrashing). All jobs
-progress at the same rate, so the job with the least remaining work always finishes first: one heap
-keyed by the "attained service" at which each job completes.
+"""The operator's vCPUs as a processor-sharing server for spark-submit JVMs, on SMT cores: a vCPU whose
+sibling hyperthread is busy adds only `smt_gain` of a core (see README.md, "calibration").
 """
 
 from __future__ import annotations
@@ -18,58 +13,54 @@ _EPS = 1e-9
 
 
 class SharedCpu:
-    __slots__ = (
-        "_events",
-        "_jobs",
-        "_seq",
-        "_service",
-        "_t",
-        "_token",
-        "cores",
-        "cpu_seconds",
-        "parallelism",
-        "penalty",
-    )
+    """n running jobs each get min(parallelism, vcpus / n) vCPUs; the work done per second is
+    min(busy, cores) + smt_gain × max(0, busy − cores) (Linux fills idle cores first), while the CPU
+    account counts every busy vCPU-second, as cAdvisor does. All jobs progress at the same rate, so the
+    job with the least remaining work finishes first: one heap keyed by the attained service at which
+    each job completes, and one pending event for the next completion."""
 
-    def __init__(self, events: EventQueue, cores: float, parallelism: float, penalty: float) -> None:
-        if cores <= 0 or parallelism <= 0:
-            raise ValueError("cores and parallelism must be > 0")
+    __slots__ = ("_cores", "_events", "_jobs", "_seq", "_service", "_t", "_token", "cpu_seconds", "parallelism",
+                 "smt_gain", "vcpus")  # fmt: skip
+
+    def __init__(
+        self, events: EventQueue, vcpus: float, parallelism: float, threads_per_core: int = 1, smt_gain: float = 1.0
+    ) -> None:
+        if vcpus <= 0 or parallelism <= 0 or threads_per_core < 1:
+            raise ValueError("vcpus, parallelism and threads per core must be positive")
         self._events = events
-        self.cores = cores
+        self.vcpus = vcpus
+        self._cores = vcpus / threads_per_core
+        self.smt_gain = smt_gain
         self.parallelism = parallelism
-        self.penalty = penalty
         self._jobs: list[tuple[float, int, Callback, Any]] = []
         self._seq = 0
-        self._service = 0.0  # useful CPU-seconds each job present since the start would have received
+        self._service = 0.0  # work (core-seconds) each job present since the start would have received
         self._t = 0.0
         self._token = 0
-        self.cpu_seconds = 0.0  # CPU time consumed (what process_cpu_seconds_total would count)
+        self.cpu_seconds = 0.0  # busy vCPU-seconds, as the kernel accounts them
 
     @property
     def running(self) -> int:
         return len(self._jobs)
 
     def rates(self, n: int) -> tuple[float, float]:
-        """(useful progress per job per second, cores in use) with n jobs running."""
+        """(work per job per second, busy vCPUs) with n jobs running."""
         if n == 0:
             return 0.0, 0.0
-        demand = n * self.parallelism
-        used = min(demand, self.cores)
-        efficiency = 1.0
-        if demand > self.cores:
-            efficiency = 1.0 / (1.0 + self.penalty * (demand / self.cores - 1.0))
-        return used / n * efficiency, used
+        busy = min(n * self.parallelism, self.vcpus)
+        work = min(busy, self._cores) + self.smt_gain * max(0.0, busy - self._cores)
+        return work / n, busy
 
     def cpu_seconds_at(self, now: float) -> float:
-        _, used = self.rates(len(self._jobs))
-        return self.cpu_seconds + used * max(0.0, now - self._t)
+        _, busy = self.rates(len(self._jobs))
+        return self.cpu_seconds + busy * max(0.0, now - self._t)
 
     def charge(self, cpu_seconds: float) -> None:
         """Count CPU time spent outside the shared jobs (short Go reconciles too small to contend)."""
         self.cpu_seconds += cpu_seconds
 
     def submit(self, work: float, callback: Callback, arg: Any = None) -> None:
-        """Run `work` useful CPU-seconds; call `callback(arg, t)` when done."""
+        """Run `work` core-seconds; call `callback(arg, t)` when done."""
         self._sync(self._events.now)
         self._seq += 1
         heapq.heappush(self._jobs, (self._service + max(work, 0.0), self._seq, callback, arg))
@@ -78,9 +69,9 @@ class SharedCpu:
     def _sync(self, now: float) -> None:
         dt = now - self._t
         if dt > 0 and self._jobs:
-            progress, used = self.rates(len(self._jobs))
+            progress, busy = self.rates(len(self._jobs))
             self._service += progress * dt
-            self.cpu_seconds += used * dt
+            self.cpu_seconds += busy * dt
         self._t = max(self._t, now)
 
     def _reschedule(self) -> None:

@@ -1,7 +1,5 @@
-"""The discrete-event core: a heap of (time, sequence, callback, argument), popped in time order.
-
-Ties are broken by insertion order, so a run is deterministic. Callbacks receive (argument, time);
-cancellation is lazy: a callback checks that its object is still alive.
+"""The discrete-event core: a heap of (time, sequence, callback, argument), popped in time order; ties keep
+insertion order, so runs are deterministic. Cancellation is lazy (callbacks check their object is alive).
 """
 
 from __future__ import annotations

@@ -1,11 +1,5 @@
-"""The modelled operator's Prometheus metrics, named and labelled as kubeflow/spark-operator v2 exports them.
-
-Spark metrics carry the labels of `--metrics-labels=app_type --metrics-labels=namespace`: `app_type` from
-the app's label of that name ("Unknown" when absent) and `namespace` from the app's namespace, so every
-counter is per namespace. Workqueue and controller-runtime metrics carry `controller`/`name`
-`sparkapplication`. The operator's CPU is `container_cpu_usage_seconds_total{namespace="spark-operator",
-pod=..., container="spark-operator-controller"}` (the cAdvisor series dashboards chart), so it never
-clashes with the twin process's own `process_cpu_seconds_total`.
+"""The modelled operator's metrics, named and labelled as kubeflow/spark-operator v2 exports them with
+`--metrics-labels=app_type,namespace` (README.md lists them all).
 """
 
 from __future__ import annotations

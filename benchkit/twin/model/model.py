@@ -16,6 +16,7 @@ from benchkit.twin.model.metrics import (
 )
 from benchkit.twin.model.nodes import default_groups
 from benchkit.twin.model.operator import SparkOperator
+from benchkit.twin.model.pods import Pod
 from benchkit.twin.model.profiles import Profile
 from benchkit.twin.model.runtime import SparkRuntime
 
@@ -37,8 +38,13 @@ class Model:
         self.runtime = SparkRuntime(self._ctx, self.cluster, self.app_metrics)
         self.operator = SparkOperator(self._ctx, self.runtime, self.app_metrics)
 
-    def _on_bound(self, pod: object) -> None:
-        self.runtime.on_bound(pod)  # type: ignore[arg-type]
+    @property
+    def now(self) -> float:
+        """The model's clock: the time of the last event processed or the latest `now` given."""
+        return self._ctx.now
+
+    def _on_bound(self, pod: Pod) -> None:
+        self.runtime.on_bound(pod)
 
     # -- TwinModel ------------------------------------------------------------------------------------------
     def initial_changes(self, now: float) -> list[Change]:

@@ -1,9 +1,5 @@
-"""Node groups (core, operator, monitoring, bench) and their nodes, labelled and tainted as on the stack.
-
-Allocatable follows the EKS AL2023 bootstrap formulas: CPU reserve 6 % of the first core, 1 % of the
-second, 0.5 % of the next two and 0.25 % of the rest; memory reserve 255 Mi + 11 Mi × maxPods plus a
-100 Mi eviction threshold. Each node also runs the cluster's DaemonSet pods (aws-node, kube-proxy,
-ebs-csi-node, node-exporter), which the twin does not list but does subtract from what Spark pods can use.
+"""Node groups (core, operator, monitoring, bench) labelled and tainted as on the stack, with EKS's
+allocatable formulas and the DaemonSet pods' requests reserved on every node.
 """
 
 from __future__ import annotations

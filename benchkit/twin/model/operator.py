@@ -1,10 +1,5 @@
 """The Spark Operator's SparkApplication controller: a work queue, `workers` reconcilers, spark-submit as
-CPU work on the operator's cores, and the v1beta2 state machine with restartPolicy Never.
-
-Every reconcile holds a worker: submissions for the JVM's CPU time (shared, see `cpu.py`) plus the API
-round trips; other reconciles for a little CPU plus a status write when the status changed. The
-operator's own status writes and every driver/executor pod phase change re-queue the app (its informers),
-behind whatever is already queued.
+CPU work on shared cores, status writes through a token bucket, TTL deletion.
 """
 
 from __future__ import annotations
@@ -15,6 +10,7 @@ from benchkit.twin.model.cpu import SharedCpu
 from benchkit.twin.model.interface import AppDeleted, AppStatus
 from benchkit.twin.model.metrics import OperatorMetrics
 from benchkit.twin.model.pods import Pod
+from benchkit.twin.model.ratelimit import TokenBucket
 from benchkit.twin.model.runtime import SparkRuntime
 from benchkit.twin.model.statemachine import Decision, next_status
 from benchkit.twin.model.workqueue import Key, WorkQueue
@@ -30,8 +26,9 @@ class SparkOperator:
         self.metrics = metrics
         self.queue = WorkQueue()
         self.cpu = SharedCpu(
-            ctx.events, profile.operator_cpus, profile.submit_parallelism, profile.oversubscription_penalty
+            ctx.events, profile.operator_cpus, profile.submit_parallelism, profile.threads_per_core, profile.smt_gain
         )
+        self._api = TokenBucket(profile.api_qps, profile.api_burst)
         self.workers = profile.operator_workers
         self.idle = self.workers
         self.apps: dict[Key, App] = {}
@@ -104,7 +101,8 @@ class SparkOperator:
         if app.spec.fail != "submission":
             self._runtime.create_driver(app)
         decision = next_status(app, now, self._ctx)
-        self._ctx.events.after(self._ctx.jitter(self._ctx.profile.submit_latency), self._write, (app, decision))
+        latency = self._api.reserve(now) + self._ctx.jitter(self._ctx.profile.submit_latency)
+        self._ctx.events.after(latency, self._write, (app, decision))
 
     def _decide(self, item: tuple[Key, App | None], now: float) -> None:
         key, app = item
@@ -120,7 +118,7 @@ class SparkOperator:
                 self._ctx.events.at(decision.recheck_at, self._enqueue_later, key)
             self._done(key)
             return
-        latency = self._ctx.jitter(self._ctx.profile.status_write_latency)
+        latency = self._api.reserve(now) + self._ctx.jitter(self._ctx.profile.status_write_latency)
         self._ctx.events.after(latency, self._write, (app, decision))
 
     def _write(self, item: tuple[App, Decision], now: float) -> None:
@@ -149,7 +147,8 @@ class SparkOperator:
         if ttl is None:
             self._done(app.key)
         elif now - app.termination >= ttl:
-            self._ctx.events.after(self._ctx.jitter(self._ctx.profile.status_write_latency), self._delete, app)
+            latency = self._api.reserve(now) + self._ctx.jitter(self._ctx.profile.status_write_latency)
+            self._ctx.events.after(latency, self._delete, app)
         else:
             self._ctx.events.at(app.termination + ttl, self._enqueue_later, app.key)
             self._done(app.key)

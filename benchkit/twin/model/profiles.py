@@ -1,9 +1,5 @@
-"""Timing and cost profiles of the modelled operator and cluster: `fast` (tests, demo) and `paper`.
-
-`paper` is calibrated to the published Kubeflow Spark Operator benchmark (operator v2.1.0 on a 36-vCPU
-c5.9xlarge): 10 workers ≈ 130 apps/min using ~25 cores, 20 workers ≈ 140–155 apps/min using ~35 cores.
-How each number was derived is in README.md next to this file; `tests/twin_model/test_calibration.py`
-checks the result.
+"""Timing and cost profiles: `fast` (tests, demo) and `paper` (calibrated to the published Kubeflow
+benchmark; the derivation is in README.md, the check in tests/twin_model/test_calibration.py).
 """
 
 from __future__ import annotations
@@ -17,15 +13,17 @@ class Profile:
     operator_workers: int
     """controller.workers (MaxConcurrentReconciles)."""
     operator_cpus: float
-    """Cores the controller can use."""
+    """vCPUs the controller can use."""
+    threads_per_core: int
+    """SMT threads per physical core of the operator node (2 on c5: 36 vCPUs are 18 cores)."""
+    smt_gain: float
+    """Throughput a vCPU adds when its core's sibling thread is busy too (fraction of a core)."""
     submit_cpu_seconds: float
-    """CPU-seconds of one JVM spark-submit (useful work, before oversubscription overhead)."""
+    """Work of one JVM spark-submit, in seconds of an uncontended physical core."""
     submit_parallelism: float
-    """Cores one spark-submit JVM keeps busy at most (main, JIT and GC threads)."""
+    """vCPUs one spark-submit JVM keeps busy at most (main, JIT and GC threads)."""
     submit_latency: float
     """Seconds of a submission spent waiting on the API server (pod, ConfigMap, Service, status write)."""
-    oversubscription_penalty: float
-    """Extra CPU per unit of work per unit of oversubscription (demand/cores - 1): thrashing."""
     reconcile_cpu_seconds: float
     """CPU-seconds of one reconcile that does not submit (cached GET, state handler)."""
     status_write_latency: float
@@ -52,6 +50,10 @@ class Profile:
     """Task sleep when the app has no second argument."""
     node_ready: float
     """A new node: joined (NotReady) → Ready."""
+    api_qps: float = 20.0
+    """controller.kubeAPIQPS (chart default 20): the operator's status writes and deletes share it; 0 = unlimited."""
+    api_burst: int = 30
+    """controller.kubeAPIBurst (chart default 30)."""
     driver_pod_grace: float = 10.0
     """driverPodCreationGracePeriod: a missing driver pod fails the app after this."""
 
@@ -67,10 +69,11 @@ FAST = Profile(
     name="fast",
     operator_workers=10,
     operator_cpus=8.0,
+    threads_per_core=1,
+    smt_gain=1.0,
     submit_cpu_seconds=0.03,
     submit_parallelism=1.0,
     submit_latency=0.05,
-    oversubscription_penalty=0.0,
     reconcile_cpu_seconds=0.0005,
     status_write_latency=0.002,
     jitter=0.1,
@@ -84,16 +87,18 @@ FAST = Profile(
     executor_delete_delay=0.05,
     default_app_seconds=2.0,
     node_ready=0.5,
+    api_qps=0.0,
 )
 
 PAPER = Profile(
     name="paper",
     operator_workers=10,
     operator_cpus=36.0,
-    submit_cpu_seconds=11.5,
+    threads_per_core=2,
+    smt_gain=0.25,
+    submit_cpu_seconds=9.15,
     submit_parallelism=3.0,
     submit_latency=0.8,
-    oversubscription_penalty=0.55,
     reconcile_cpu_seconds=0.01,
     status_write_latency=0.03,
     jitter=0.2,

@@ -1,11 +1,5 @@
-"""A kube-scheduler stand-in: binds pods to Ready nodes by CPU/memory requests, maxPods, nodeSelector and
-NoSchedule taints vs tolerations; pods that fit nowhere wait (PodScheduled=False, Unschedulable) and are
-retried when capacity frees up or a node becomes Ready.
-
-Cost: pods are grouped by shape (requests + selector + tolerations; equal shapes are interchangeable).
-Nodes are tried round-robin from the last placement, which spreads pods like the default LeastAllocated
-scoring. Once a full scan finds no room for a shape, the scheduler remembers it and from then on only
-looks at nodes whose capacity grew since, so a full cluster costs O(1) per pod, not O(nodes).
+"""A kube-scheduler stand-in: binds pods to Ready nodes by requests, maxPods, nodeSelector and taints;
+pods that fit nowhere wait per shape and are retried only where capacity grew, so a full cluster is cheap.
 """
 
 from __future__ import annotations
@@ -39,7 +33,8 @@ class Scheduler:
         self._pending: dict[PodShape, deque[Pod]] = {}
         self._eligible: dict[PodShape, tuple[int, list[Node]]] = {}
         self._rr: dict[PodShape, int] = {}
-        self._candidates: dict[PodShape, set[Node] | None] = {}
+        # shape -> nodes that may have room (insertion-ordered, for determinism); None: unknown, scan all
+        self._candidates: dict[PodShape, dict[Node, None] | None] = {}
         self.version = 0  # bumped when the set of Ready nodes changes
         self.pending_count = 0
         self.node_count = 0
@@ -88,7 +83,7 @@ class Scheduler:
             for node in list(candidates):
                 if node.alive and node.ready and fits(node, shape):
                     return node
-                candidates.discard(node)
+                del candidates[node]
             return None
         nodes = self._eligible_nodes(shape)
         start = self._rr.get(shape, 0)
@@ -98,7 +93,7 @@ class Scheduler:
             if fits(node, shape):
                 self._rr[shape] = (start + i + 1) % n
                 return node
-        self._candidates[shape] = set()
+        self._candidates[shape] = {}
         return None
 
     def _bind(self, pod: Pod, node: Node) -> None:
@@ -157,7 +152,9 @@ class Scheduler:
             self._bind(best, node)
         for shape, candidates in self._candidates.items():
             if candidates is not None and eligible(node, shape) and fits(node, shape):
-                candidates.add(node)
+                candidates[node] = None
+                if 2 * len(candidates) > len(self._eligible_nodes(shape)):
+                    self._candidates[shape] = None  # room is common again: back to round-robin spreading
 
 
 def _head(queue: deque[Pod]) -> Pod | None:

@@ -1,11 +1,5 @@
-"""Run the model on a virtual clock (no waiting) and summarise what a run would look like: for `benchkit plan`.
-
-    model = build_model("paper", nodes=200, max_pods=220, operator_workers=10)
-    result = simulate([(i * 0.06, app_i) for i ...], model)
-    result.processed_per_min, result.last_start, result.peak_nodes_needed["bench"], ...
-
-Everything is derived from the changes the model emits, as a client watching the cluster would see
-them, plus the node groups' schedulable capacity for the node-need estimate.
+"""Run a model on a virtual clock and summarise the run for `benchkit plan`, from the changes a watching
+client would see (README.md, "simulate").
 """
 
 from __future__ import annotations

@@ -1,8 +1,5 @@
-"""The SparkApplication state machine (kubeflow/spark-operator v1beta2, restartPolicy Never) as a pure
-function of the app record, its pods and the time: what status the next reconcile writes.
-
-    New ──submit ok──▶ SUBMITTED ──driver Running──▶ RUNNING ──driver Succeeded──▶ SUCCEEDING ──▶ COMPLETED
-     └─submit error─▶ SUBMISSION_FAILED ──▶ FAILED       driver Failed / not found ──▶ FAILING ──▶ FAILED
+"""The SparkApplication state machine (v1beta2, restartPolicy Never) as a pure function: the status the
+next reconcile writes. New → SUBMITTED → RUNNING → SUCCEEDING → COMPLETED; failures end in FAILED.
 """
 
 from __future__ import annotations

@@ -1,9 +1,5 @@
-"""controller-runtime's rate-limited work queue semantics (client-go `workqueue`), with its metrics.
-
-A key is queued at most once (`dirty`); a key being processed that is added again is queued when its
-worker calls `done` — so one app is never reconciled by two workers at once, and a burst of events for
-one app collapses into one reconcile. Order is FIFO, which is why, under load, status updates wait
-behind every new app already queued (the published benchmark's "status lag").
+"""controller-runtime's work queue semantics with its metrics: dedup, one worker per key, FIFO — so under
+load status updates wait behind every queued new app (the published benchmark's status lag).
 """
 
 from __future__ import annotations
