@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from benchkit.capacity.pricing import PriceTable
 from benchkit.errors import ConfigError
@@ -18,7 +18,6 @@ from benchkit.plan import workload
 from benchkit.plan.cost import Cost, StackShape
 from benchkit.settings.run import RunSettings
 from benchkit.twin.model import build_model
-from benchkit.twin.model.model import Model
 from benchkit.twin.model.simulate import SimResult, simulate
 
 MAX_PODS = 220
@@ -88,7 +87,7 @@ def plan(
     apps = workload.arrivals(settings, due_offset)
     twin = build_model(model, nodes=shape.bench_nodes, max_pods=MAX_PODS, operator_workers=settings.operator_workers,
                        operator_cpus=settings.operator_cpus, seed=seed)  # fmt: skip
-    result = simulate(apps, cast(Model, twin))
+    result = simulate(apps, twin)
     run_s = result.end if result.end is not None else max((t for t, _ in apps), default=0.0)
     priced = cost_mod.estimate(shape, prices, run_s, result.nodes_needed.get("bench", []))
     return Plan(
