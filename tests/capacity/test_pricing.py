@@ -118,3 +118,11 @@ def test_pricing_api_failure_falls_back_with_a_note(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(pricing_api, "on_demand_prices", lambda region, types: {"m6a.4xlarge": 0.7})
     table = pricing.resolve("us-east-1", use_pricing_api=True, instance_types=["m6a.4xlarge"])
     assert table.instance("m6a.4xlarge") == 0.7 and table.source.startswith("AWS Pricing API for m6a.4xlarge")
+
+
+def test_every_instance_type_infra_allows_has_a_price() -> None:
+    """A stack built with any allowed type can be planned and torn down with a cost figure."""
+    from infra.instances import INSTANCE_TYPES
+
+    table = pricing.default_table("us-east-1")
+    assert sorted(set(INSTANCE_TYPES) - set(table.instances)) == []

@@ -134,3 +134,15 @@ def test_table_output_in_a_subprocess() -> None:
         "total",
     ):
         assert text in result.stdout, text
+
+
+def test_default_stack_shape_is_infras() -> None:
+    """Without a stack, the plan prices the stack infra builds by default."""
+    from benchkit.plan.cost import DEFAULT_FIXED_NODES, DEFAULT_INSTANCE_TYPES
+    from benchkit.plan.predict import MAX_PODS
+    from infra import settings as infra_settings
+
+    groups = infra_settings.parse({"janitorEnabled": "false"}, stack="dev", region="us-west-2").node_groups
+    assert {role: g.instance_type for role, g in groups.items()} == DEFAULT_INSTANCE_TYPES
+    assert {role: g.desired_size for role, g in groups.items() if role != "bench"} == DEFAULT_FIXED_NODES
+    assert groups["bench"].max_size == run_settings.RunSettings().nodes and groups["bench"].max_pods == MAX_PODS
