@@ -71,7 +71,7 @@ def _namespaces(_ctx: click.Context, _param: click.Parameter, value: str) -> tup
 @click.option(
     "--watch-history",
     type=click.IntRange(min=100),
-    default=50_000,
+    default=20_000,
     show_default=True,
     help="Events kept per resource to resume watches; older resourceVersions get 410 Gone.",
 )

@@ -56,7 +56,8 @@ def _delete_all(api: client.ApiClient, path: str, selector: str) -> int:
     deleted = 0
     for name in _names(api, path, selector):
         try:
-            rest.call(api, "DELETE", f"{path}/{name}", body={"propagationPolicy": "Background"}, timeout=TIMEOUT)
+            rest.call_retrying(api, "DELETE", f"{path}/{name}", body={"propagationPolicy": "Background"},
+                               timeout=TIMEOUT)  # fmt: skip
             deleted += 1
         except client.ApiException as exc:
             if exc.status != 404:
@@ -71,7 +72,7 @@ def _names(api: client.ApiClient, path: str, selector: str) -> list[str]:
         query: rest.Query = [("labelSelector", selector), ("limit", 500)]
         if token:
             query.append(("continue", token))
-        body = rest.call(api, "GET", path, query=query, timeout=TIMEOUT) or {}
+        body = rest.call_retrying(api, "GET", path, query=query, timeout=TIMEOUT) or {}
         names += [str((i.get("metadata") or {}).get("name")) for i in body.get("items") or []]
         token = (body.get("metadata") or {}).get("continue")
         if not token:

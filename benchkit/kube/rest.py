@@ -8,6 +8,8 @@ credentials still refresh) and skip the models.
 from __future__ import annotations
 
 import copy
+import random
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,6 +47,25 @@ def call(api: client.ApiClient, method: str, path: str, *, query: Query | None =
     except Exception as exc:
         raise _transport(exc) from None
     return orjson.loads(data) if data else None
+
+
+def call_retrying(api: client.ApiClient, method: str, path: str, *, query: Query | None = None, body: Any = None,
+                  timeout: float | tuple[float, float] | None = None, attempts: int = 6) -> Any:  # fmt: skip
+    """`call`, retrying 429 (after Retry-After), 5xx and transport errors with exponential backoff."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return call(api, method, path, query=query, body=body, timeout=timeout)
+        except client.ApiException as exc:
+            if attempt == attempts or (exc.status != 429 and exc.status < 500):
+                raise
+            retry_after = (exc.headers or {}).get("Retry-After")
+            pause = float(retry_after) if retry_after and retry_after.isdigit() else 0.2 * 2 ** (attempt - 1)
+        except TransportError:
+            if attempt == attempts:
+                raise
+            pause = 0.2 * 2 ** (attempt - 1)
+        time.sleep(min(pause, 10.0) * random.uniform(0.5, 1.0))
+    raise AssertionError("unreachable")
 
 
 class WatchStream:

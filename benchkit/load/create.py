@@ -87,24 +87,31 @@ def create(api: client.ApiClient, app: dict[str, Any], *, seq: int, journal_: jo
     path = f"/apis/{template.GROUP}/{template.VERSION}/namespaces/{ns}/{template.PLURAL}"
     sent = clock.mono()
     attempt = 0
+    unanswered = False
     while True:
         attempt += 1
         status, retry_after, error, body = _attempt(api, path, app)
+        unanswered = unanswered or status is None
         if status == 409 and attempt > 1:
             # an earlier attempt reached the server before its answer was lost: it is ours if it has our label
             body = _ours(api, f"{path}/{name}", meta["labels"][labels.RUN_ID])
-            if body is not None:
-                status, error = 201, None
-        if error is None and body is not None:
-            created = body.get("metadata") or {}
-            return Outcome(True, status, attempt, None, sent, clock.mono(), created.get("uid"),
-                           created.get("creationTimestamp"))  # fmt: skip
+        if body is not None:
+            return _created(body, attempt, sent)
         delay = retry_delay(attempt, status, retry_after, rng)
         if delay is None:
+            if unanswered:  # an attempt got no answer: did it create the app anyway?
+                body = _ours(api, f"{path}/{name}", meta["labels"][labels.RUN_ID])
+                if body is not None:
+                    return _created(body, attempt, sent)
             return Outcome(False, status, attempt, error, sent, clock.mono())
         journal_.emit(journal.SUBMIT_RETRY, app=name, ns=ns, seq=seq, attempt=attempt, http_status=status,
                       reason=error, backoff_s=round(delay, 3))  # fmt: skip
         sleep(delay)
+
+
+def _created(body: dict[str, Any], attempts: int, sent: float) -> Outcome:
+    meta = body.get("metadata") or {}
+    return Outcome(True, 201, attempts, None, sent, clock.mono(), meta.get("uid"), meta.get("creationTimestamp"))
 
 
 def _attempt(api: client.ApiClient, path: str, app: dict[str, Any]) -> tuple[int | None, str | None, str | None, Any]:

@@ -76,7 +76,9 @@ class Load:
                              "kube": self.kube}).encode()  # fmt: skip
         for _ in range(self.spec.processes):
             # The kube settings (perhaps a stack's kubeconfig) go through a pipe: never argv, never a file.
-            proc = subprocess.Popen([sys.executable, "-m", "benchkit.load.worker"], stdin=subprocess.PIPE)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "benchkit.load.worker"], stdin=subprocess.PIPE, start_new_session=True
+            )  # Ctrl-C is the master's to handle
             assert proc.stdin is not None
             proc.stdin.write(config)
             proc.stdin.close()

@@ -7,13 +7,10 @@ the embedded twin), so a failed or interrupted run still leaves its results and 
 
 from __future__ import annotations
 
-import secrets
 import signal
-import string
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -29,7 +26,7 @@ from benchkit.orchestrate import table
 from benchkit.orchestrate.context import RunContext, Step
 from benchkit.orchestrate.progress import Progress, Snapshot
 from benchkit.orchestrate.target import secrets_of, start_target, stop_target, twin_settings
-from benchkit.results import apps, journal, manifest, summary
+from benchkit.results import apps, journal, manifest, runid, summary
 from benchkit.settings.run import RunSettings, parse_ramp
 from benchkit.spark import template
 from benchkit.tracker.tracker import Tracker
@@ -49,7 +46,7 @@ def validate(ctx: RunContext) -> None:
     else:
         profile = RateProfile.constant(s.jobs_per_min)
     ctx.steps = tuple((st.start_s, st.per_min) for st in profile.steps)
-    ctx.run_id = new_run_id(s.name)
+    ctx.run_id = runid.new_run_id(s.name)
 
 
 def preflight(ctx: RunContext) -> None:
@@ -57,6 +54,8 @@ def preflight(ctx: RunContext) -> None:
     assert ctx.target is not None
     cluster.check_crd(ctx.target.api, ctx.target.server)
     cluster.check_namespaces(ctx.target.api, ctx.settings.spark_namespaces, ctx.target.server)
+    if ctx.twin is None:
+        ctx.console.print(f"benchkit: target {ctx.target.server} ({ctx.target.source})", highlight=False)
 
 
 def write_manifest(ctx: RunContext) -> None:
@@ -201,13 +200,6 @@ def run(settings: RunSettings, pipeline: Sequence[Step] | None = None, *, consol
     if ctx.interrupts:
         raise Interrupted(f"interrupted; results in {ctx.run_dir}" if ctx.run_dir else "interrupted")
     return ctx
-
-
-def new_run_id(name: str | None) -> str:
-    """`<UTC yyyymmdd-hhmmss>[-<name>]-<4 random chars>`: sortable, unique, a valid label value."""
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    token = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(4))
-    return "-".join(p for p in (stamp, name, token) if p)
 
 
 def created_apps(run_dir: Any) -> set[str]:

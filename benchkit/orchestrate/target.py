@@ -27,7 +27,6 @@ def start_target(ctx: RunContext) -> None:
         ctx.target = connect.connect(s.kubeconfig, s.context)
         ctx.kube = {"kubeconfig": str(s.kubeconfig) if s.kubeconfig else None, "context": s.context}
     ctx.secrets = secrets_of(ctx.target)
-    ctx.console.print(f"benchkit: target {ctx.target.server} ({ctx.target.source})", highlight=False)
 
 
 def stop_target(ctx: RunContext) -> None:

@@ -29,6 +29,8 @@ BACKOFF = (0.2, 5.0)
 """First and largest pause between reconnection attempts (exponential, with jitter)."""
 QUIET_CLOSE_S = 1.0
 """A watch the server closes sooner than this without any event counts as a failure (backoff)."""
+RELIST_AFTER_EMPTY = 3
+"""After this many such closes in a row, list again (as a 410 would make us do)."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ class WatchLoop:
                     failures = 0
                     continue
                 failures += 1  # closed at once with nothing to say: do not hammer the server
+                if failures >= RELIST_AFTER_EMPTY:
+                    self.rv = None  # a server that keeps ending our watch at once may have lost our version
                 self._stop.wait(_backoff(failures))
             except Gone:
                 self._log("gone", "410 Gone: resourceVersion expired; listing again")

@@ -18,10 +18,11 @@ from aiohttp import web
 
 from benchkit.twin import listing, tables, watch
 from benchkit.twin.driver import Driver
+from benchkit.twin.record import Event, Record
 from benchkit.twin.resources import NAMESPACES, NODES, PODS, SPARK_APPS, ResourceType, lookup
 from benchkit.twin.selectors import parse_fields, parse_labels
 from benchkit.twin.status import ApiFailure, bad_request, expired_status, invalid, not_found
-from benchkit.twin.store import ADDED, Event, Record, Store
+from benchkit.twin.store import ADDED, Store
 from benchkit.twin.validation import admit
 
 JSON = "application/json"
@@ -182,7 +183,11 @@ class KubeApi:
         initial = q.get("sendInitialEvents") in _TRUE
         timeout = watch.timeout_for(q.get("timeoutSeconds"), self.rng)
         coll = self.store.coll(resource)
-        watcher = watch.Watcher(resource, route.ns, labels, fields)
+        if _wants_table(request):
+            include = q.get("includeObject", "Metadata")
+            watcher: watch.Watcher = watch.TableWatcher(resource, route.ns, labels, fields, include=include)
+        else:
+            watcher = watch.Watcher(resource, route.ns, labels, fields)
         if rv and not initial and rv < max(coll.floor, self.store.compacted):
             # As kube-apiserver's watch cache: 200, then one ERROR event with a 410 Status.
             message = f"too old resource version: {rv} ({max(coll.floor, self.store.compacted) + 1})"
@@ -194,7 +199,7 @@ class KubeApi:
         else:
             events = [e for e in coll.since(rv) if watcher.accepts(e)]
         for ev in events:
-            watcher.push(ev.line())
+            watcher.push_event(ev)
         if initial and bookmarks:
             watcher.push(watch.bookmark_line(resource, self.store.rv, initial_end=True))
         coll.watchers.add(watcher)

@@ -31,7 +31,7 @@ class TwinOptions:
     state_dir: Path | None = None
     bookmark_every: float = 60.0
     """Seconds between BOOKMARK events on watches that allow them (kube-apiserver: about a minute)."""
-    watch_history: int = 50_000
+    watch_history: int = 20_000
     """Events kept per resource for watch resumption; older resourceVersions get 410 Gone."""
 
     def __post_init__(self) -> None:

@@ -26,8 +26,9 @@ from benchkit.twin.model.interface import (
     PodUpdated,
     TwinModel,
 )
+from benchkit.twin.record import Record
 from benchkit.twin.resources import NODES, PODS, SPARK_APPS
-from benchkit.twin.store import Record, Store
+from benchkit.twin.store import Store
 
 log = logging.getLogger(__name__)
 APP_NAME_LABEL = "sparkoperator.k8s.io/app-name"

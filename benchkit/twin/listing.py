@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 import orjson
 
+from benchkit.twin.record import Record
 from benchkit.twin.resources import ResourceType
 from benchkit.twin.selectors import FieldSelector, LabelSelector
 from benchkit.twin.status import bad_request, gone
-from benchkit.twin.store import INDEXED_LABELS, Record, Store
+from benchkit.twin.store import INDEXED_LABELS, Store
 
 _INDEX_WORTH_IT = 4  # use a label index when it narrows the scan at least this much
 

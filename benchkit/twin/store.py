@@ -18,7 +18,8 @@ from typing import Any, Protocol
 import orjson
 
 from benchkit import clock
-from benchkit.twin.resources import ALL, NAMESPACES, ResourceType
+from benchkit.twin.record import Event, Record
+from benchkit.twin.resources import ALL, NAMESPACES, PODS, SPARK_APPS, ResourceType
 from benchkit.twin.status import already_exists, not_found
 
 Obj = dict[str, Any]
@@ -26,59 +27,22 @@ INDEXED_LABELS = ("benchkit.io/run-id", "sparkoperator.k8s.io/app-name")
 ADDED, MODIFIED, DELETED = b"ADDED", b"MODIFIED", b"DELETED"
 
 
-class Record:
-    """One stored object: its serialized form plus what selectors and indexes need without parsing it."""
-
-    __slots__ = ("fields", "key", "labels", "name", "ns", "raw", "rv")
-
-    def __init__(self, key: str, ns: str, name: str, labels: dict[str, str], fields: dict[str, str] | None) -> None:
-        self.key = key
-        self.ns = ns
-        self.name = name
-        self.labels = labels
-        self.fields = fields
-        self.raw = b""
-        self.rv = 0
-
-    def obj(self) -> Obj:
-        loaded: Obj = orjson.loads(self.raw)
-        return loaded
-
-
-class Event:
-    """One change of one object, kept in the watch history."""
-
-    __slots__ = ("fields", "labels", "name", "ns", "raw", "rv", "type")
-
-    def __init__(self, etype: bytes, rec: Record) -> None:
-        self.type = etype
-        self.rv = rec.rv
-        self.ns = rec.ns
-        self.name = rec.name
-        self.labels = rec.labels
-        self.fields = rec.fields
-        self.raw = rec.raw
-
-    def line(self) -> bytes:
-        return b'{"type":"' + self.type + b'","object":' + self.raw + b"}\n"
-
-
 class Subscriber(Protocol):
     def accepts(self, ev: Event) -> bool: ...
 
-    def push(self, line: bytes) -> None: ...
+    def push_event(self, ev: Event) -> None: ...
 
 
 def extra_fields(resource: ResourceType, obj: Obj) -> dict[str, str] | None:
     """Field-selector values beyond metadata.name/namespace (pods: node and phase; apps: state)."""
-    if resource.plural == "pods":
-        return {
-            "spec.nodeName": (obj.get("spec") or {}).get("nodeName") or "",
-            "status.phase": (obj.get("status") or {}).get("phase") or "",
-        }
-    if resource.plural == "sparkapplications":
-        state = ((obj.get("status") or {}).get("applicationState") or {}).get("state") or ""
-        return {"status.applicationState.state": state}
+    return _fields(resource, obj.get("status") or {}, (obj.get("spec") or {}).get("nodeName") or "")
+
+
+def _fields(resource: ResourceType, status: Obj, node_name: str) -> dict[str, str] | None:
+    if resource is PODS:
+        return {"spec.nodeName": node_name, "status.phase": status.get("phase") or ""}
+    if resource is SPARK_APPS:
+        return {"status.applicationState.state": (status.get("applicationState") or {}).get("state") or ""}
     return None
 
 
@@ -136,12 +100,9 @@ class Collection:
         if len(history) == history.maxlen:
             self.floor = history[0].rv
         history.append(ev)
-        line = None
         for w in self.watchers:
             if w.accepts(ev):
-                if line is None:
-                    line = ev.line()
-                w.push(line)
+                w.push_event(ev)
                 self.delivered += 1
 
     def since(self, rv: int) -> list[Event]:
@@ -163,7 +124,7 @@ def _labels(meta: Obj) -> dict[str, str]:
 class Store:
     """All collections and the resourceVersion counter. Synchronous: the server calls it from one event loop."""
 
-    def __init__(self, history: int = 50_000, rv: int = 0) -> None:
+    def __init__(self, history: int = 20_000, rv: int = 0) -> None:
         self.rv = rv
         self.collections = {r.plural: Collection(r, history) for r in ALL}
         self.compacted = rv
@@ -185,9 +146,7 @@ class Store:
 
     def _serialize(self, rec: Record, obj: Obj) -> None:
         self.rv += 1
-        rec.rv = self.rv
-        obj["metadata"]["resourceVersion"] = str(self.rv)
-        rec.raw = orjson.dumps(obj)
+        rec.build(obj, self.rv)
 
     def create(self, resource: ResourceType, obj: Obj, now: float | None = None) -> Record:
         """Store a new object (metadata.name/namespace already set); assigns uid, rv, creationTimestamp."""
@@ -219,12 +178,16 @@ class Store:
         rec = self.get(resource, ns, name)
         if rec is None:
             return None
-        obj = rec.obj()
-        obj["status"] = status
-        if node_name is not None:
+        old_node = (rec.fields or {}).get("spec.nodeName", "")
+        if node_name is not None and node_name != old_node:
+            obj = rec.obj()  # the spec changes too: rebuild (once per pod, when it is scheduled)
+            obj["status"] = status
             obj.setdefault("spec", {})["nodeName"] = node_name
-        rec.fields = extra_fields(resource, obj)
-        self._serialize(rec, obj)
+            self._serialize(rec, obj)
+        else:
+            self.rv += 1
+            rec.set_status(status, self.rv)
+        rec.fields = _fields(resource, status, node_name or old_node)
         self.collections[resource.plural].emit(MODIFIED, rec)
         return rec
 
@@ -254,11 +217,14 @@ class Store:
             return None
         coll = self.collections[resource.plural]
         coll.remove(rec)
-        obj = rec.obj()
+        self.rv += 1
         if resource is NAMESPACES:
+            obj = rec.obj()
             obj.setdefault("status", {})["phase"] = "Terminating"
-        obj["metadata"].setdefault("deletionTimestamp", _timestamp(now))
-        self._serialize(rec, obj)
+            obj["metadata"].setdefault("deletionTimestamp", _timestamp(now))
+            rec.build(obj, self.rv)
+        else:
+            rec.mark_deleted(_timestamp(now), self.rv)
         coll.emit(DELETED, rec)
         return rec
 
@@ -297,10 +263,16 @@ class Store:
             rec = Record(
                 self.key(resource, ns, meta["name"]), ns, meta["name"], _labels(meta), extra_fields(resource, obj)
             )
-            rec.raw = raw
-            rec.rv = int(meta["resourceVersion"])
+            rec.build(obj, int(meta["resourceVersion"]))
             coll.insert(rec)
 
 
+_last_second: list[Any] = [None, ""]
+
+
 def _timestamp(now: float | None) -> str:
-    return clock.iso(clock.wall() if now is None else now)[:19] + "Z"
+    """RFC 3339 at second resolution (metav1.Time), formatted once per second."""
+    second = int(clock.wall() if now is None else now)
+    if second != _last_second[0]:
+        _last_second[:] = [second, clock.iso(second)[:19] + "Z"]
+    return str(_last_second[1])

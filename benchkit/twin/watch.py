@@ -16,9 +16,10 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from benchkit.twin import tables
+from benchkit.twin.record import Event
 from benchkit.twin.resources import ResourceType
 from benchkit.twin.selectors import FieldSelector, LabelSelector
-from benchkit.twin.store import Event
 
 MAX_BUFFER = 64 * 1024 * 1024
 LIVENESS_CHECK = 5.0  # seconds between checks that an idle watch's client is still connected
@@ -37,7 +38,6 @@ class Watcher:
         self.size = 0
         self.wake = asyncio.Event()
         self.ending: str | None = None  # "graceful" (end the response) or "abort" (drop the connection)
-        self.sent = 0
 
     def accepts(self, ev: Event) -> bool:
         if self.ns is not None and ev.ns != self.ns:
@@ -58,6 +58,16 @@ class Watcher:
             self.end("abort")
         self.wake.set()
 
+    def push_event(self, ev: Event) -> None:
+        """Buffer an event without building its line: the parts are joined once per write."""
+        if self.ending is not None:
+            return
+        self.buf += (ev.prefix(), ev.raw, b"}\n")
+        self.size += len(ev.raw) + 32
+        if self.size > MAX_BUFFER:
+            self.end("abort")
+        self.wake.set()
+
     def end(self, how: str) -> None:
         if self.ending is None:
             self.ending = how
@@ -71,6 +81,23 @@ class Watcher:
         self.buf.clear()
         self.size = 0
         return data
+
+
+class TableWatcher(Watcher):
+    """A watch asked for `as=Table` (kubectl get -w): each event's object is a one-row Table."""
+
+    def __init__(self, *args: Any, include: str = "Metadata") -> None:
+        super().__init__(*args)
+        self.include = include
+        self.columns_sent = False
+
+    def push_event(self, ev: Event) -> None:
+        obj = orjson.loads(ev.raw)
+        table = tables.table(self.resource, [obj], {"resourceVersion": str(ev.rv)}, self.include)
+        if self.columns_sent:
+            table["columnDefinitions"] = []  # as kube-apiserver: column definitions with the first event only
+        self.columns_sent = True
+        self.push(ev.prefix() + orjson.dumps(table) + b"}\n")
 
 
 def bookmark_line(resource: ResourceType, rv: int, initial_end: bool = False) -> bytes:
@@ -117,7 +144,6 @@ async def _stream(
     while True:
         if watcher.buf:
             data = watcher.take()
-            watcher.sent += data.count(b"\n")
             await resp.write(data)
         if watcher.ending == "abort":
             if request.transport is not None:

@@ -286,3 +286,26 @@ def test_nodes_and_namespaces(k8s: Clients) -> None:
     with pytest.raises(client.ApiException) as exc:
         k8s.get_app("tmp-ns", "in-tmp")
     assert exc.value.status == 404
+
+
+def test_pods_wait_pending_until_the_node_group_grows() -> None:
+    from .conftest import make_twin
+
+    with make_twin(nodes=1, max_pods=6) as small:
+        k8s = Clients(small)
+        run = _run_id()
+        for i in range(3):
+            k8s.create_app("default", app(f"full-{i}", run, seconds=60, executors=2))
+
+        def phases() -> list[str]:
+            return [
+                p.status.phase
+                for p in k8s.core.list_namespaced_pod("default", label_selector=f"benchkit.io/run-id={run}").items
+            ]
+
+        pending = wait_until(
+            lambda: (ph := phases()) and "Pending" in ph and "Running" in ph and ph, what="a full node"
+        )
+        assert pending.count("Running") <= 6
+        small.admin("POST", "nodegroups/bench/scale", {"count": 3})
+        wait_until(lambda: (ph := phases()) and len(ph) == 9 and set(ph) == {"Running"}, timeout=30, what="all Running")

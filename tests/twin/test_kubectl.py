@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -81,3 +82,20 @@ def test_invalid_manifest_shows_the_field(twin: TwinProcess, tmp_path: Path) -> 
 def test_short_names_and_json_output(twin: TwinProcess) -> None:
     assert kubectl(twin, "get", "sparkapp", "-A", "-o", "json").stdout.lstrip().startswith("{")
     assert kubectl(twin, "api-resources").stdout.count("sparkapplications") == 1
+
+
+def test_get_watch_prints_printer_columns(twin: TwinProcess, k8s: Clients) -> None:
+    assert KUBECTL is not None
+    run = uuid.uuid4().hex[:10]
+    args = ["get", "sparkapplications", "-n", "spark-team-b", "-w", "-l", f"benchkit.io/run-id={run}"]
+    proc = subprocess.Popen([KUBECTL, "--kubeconfig", str(twin.kubeconfig), *args], stdout=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: twin.admin("GET", "stats")["watchers"]["sparkapplications"] >= 1, what="kubectl's watch")
+        k8s.create_app("spark-team-b", app("kw-1", run, seconds=0.2))
+        wait_until(lambda: state(k8s.get_app("spark-team-b", "kw-1")) == "COMPLETED", what="COMPLETED")
+        time.sleep(0.5)
+    finally:
+        proc.terminate()
+    out = proc.communicate(timeout=10)[0]
+    assert _header(out) == ["NAME", "STATUS", "ATTEMPTS", "START", "FINISH", "AGE"]
+    assert any(line.split()[:2] == ["kw-1", "COMPLETED"] for line in out.splitlines())

@@ -1,0 +1,29 @@
+"""`locust -f benchkit/locustfile.py` (Locust's own CLI) runs the same schedule, journal, tracker and results."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.run.conftest import REPO, load_summary, only_run_dir
+
+pytestmark = pytest.mark.slow
+
+
+def test_plain_locust_with_two_processes(make_twin, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    twin = make_twin()
+    results = tmp_path / "runs"
+    cmd = [sys.executable, "-m", "locust", "-f", "benchkit/locustfile.py", "--headless", "-u", "2", "-r", "2",
+           "--processes", "2", "--jobs-per-min", "1200", "--total-jobs", "90", "--app-seconds", "1",
+           "--kubeconfig", str(twin.kubeconfig), "--results-dir", str(results), "--timeout", "60"]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=180, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    s = load_summary(only_run_dir(results))
+    assert s["jobs"]["created"] == s["jobs"]["completed"] == 90 and s["end"] == "done"
+    assert 0.97 <= s["rate"]["achieved_ratio"] <= 1.03
+    assert s["cleanup"] == {"deleted": 0, "remaining": 0}
+    # Locust's own summary counts one request per job
+    assert any(line.split()[:3] == ["POST", "SparkApplication", "90"] for line in proc.stderr.splitlines())
