@@ -92,9 +92,12 @@ def decide(obs: Observation, policy: Policy) -> Decision:  # noqa: PLR0911 - one
         f"{obs.active_pods + obs.backlog_pods} pods wanted ({obs.pending_pods} pending, {obs.backlog_pods} to come)"
     )
     since = math.inf if obs.last_change is None else obs.now - obs.last_change
-    if current < policy.min_nodes or current > policy.max_nodes:
-        bounded = min(max(current, policy.min_nodes), policy.max_nodes)
-        return Decision(bounded, f"{current} is outside {policy.min_nodes}:{policy.max_nodes}: set {bounded}", needed)
+    if current > policy.max_nodes:
+        return Decision(policy.max_nodes, f"{current} is above MAX: set {policy.max_nodes}", needed)
+    if current < policy.min_nodes:  # at once, and on up to the need (one step), whatever the cooldown
+        new = min(target, policy.min_nodes + policy.step_up) if target > policy.min_nodes else policy.min_nodes
+        return Decision(new, f"{current} is below MIN {policy.min_nodes}: scale up {current} -> {new}: "
+                             f"{demand} need {needed} node(s)", needed)  # fmt: skip
     if target > current:
         if since < policy.cooldown_up:
             left = policy.cooldown_up - since

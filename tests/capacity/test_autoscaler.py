@@ -20,8 +20,10 @@ def obs(desired: int, active: int, pending: int = 0, backlog: int = 0, since: fl
     [
         # (observation, new desired, start of the reason)
         (obs(2, 0), 2, "hold at 2: 0 pods wanted"),  # idle at min
-        (obs(0, 0), 2, "0 is outside 2:100: set 2"),  # below min: raised at once
-        (obs(150, 0), 100, "150 is outside 2:100: set 100"),  # above max: lowered at once
+        (obs(0, 0), 2, "0 is below MIN 2: scale up 0 -> 2: 0 pods wanted"),  # below min: raised at once
+        (obs(0, 900, backlog=900), 18, "0 is below MIN 2: scale up 0 -> 18: 1800 pods wanted"),  # and on to the need
+        (obs(0, 9000, since=5), 22, "0 is below MIN 2: scale up 0 -> 22"),  # one step past MIN, no cooldown
+        (obs(150, 0), 100, "150 is above MAX: set 100"),  # above max: lowered at once
         (obs(10, 1500, pending=500), 15, "scale up 10 -> 15: 1500 pods wanted (500 pending, 0 to come) need 15"),
         (obs(10, 5000, pending=4000), 30, "scale up 10 -> 30"),  # bounded by step_up (need 50)
         (obs(10, 1000, backlog=900), 19, "scale up 10 -> 19: 1900 pods wanted (0 pending, 900 to come)"),
@@ -100,3 +102,18 @@ def test_the_loop_applies_changes_records_every_tick_and_honours_cooldown() -> N
     assert reasons[3].startswith("hold at 40")  # the demand fits: nothing to do
     assert reasons[4].startswith("scale down 40 -> 30: 0 pods wanted")  # need 0, but step_down is 10
     assert isinstance(recorded[0].decision, Decision) and recorded[0].ready == 0
+
+
+def test_run_demand_counts_jobs_due_on_the_runs_schedule() -> None:
+    from rich.console import Console
+
+    from benchkit.load.schedule import RateProfile
+    from benchkit.orchestrate.autoscale_run import RunDemand
+    from benchkit.orchestrate.context import RunContext
+    from benchkit.settings import run as run_settings
+
+    ctx = RunContext(settings=run_settings.build(overrides={"total_jobs": 100}), console=Console(), out=Console())
+    demand = RunDemand(ctx, ref=None, groups=None, profile=RateProfile.ramp(60, 60, 30, None, 100),  # type: ignore[arg-type]
+                       pods_per_app=6)  # fmt: skip
+    assert [demand.due_by(t) for t in (-1, 0, 0.5, 1, 29.9, 30, 30.5, 45)] == [0, 1, 1, 2, 30, 31, 32, 61]
+    assert demand.due_by(10_000) == 100  # never more than the run's jobs
