@@ -19,6 +19,8 @@ from benchkit.errors import BenchkitError
 
 METER_INTERVAL_S = 5.0
 INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
+DEFAULT_DISK_GIB = 100.0
+"""infra's default gp3 root volume per node."""
 
 
 class BudgetExceeded(BenchkitError):
@@ -31,13 +33,15 @@ def nodes_by_type(api: k8s.ApiClient) -> dict[str, int]:
     return dict(Counter(((n.get("metadata") or {}).get("labels") or {}).get(INSTANCE_TYPE_LABEL, "") for n in nodes))
 
 
-def hourly_rate(by_type: Mapping[str, int], prices: PriceTable, nat_gateways: int = 1) -> float:
-    """USD/hour of these nodes plus the EKS control plane and the NAT gateway(s).
+def hourly_rate(by_type: Mapping[str, int], prices: PriceTable, nat_gateways: int = 1,
+                disk_gib: float = DEFAULT_DISK_GIB) -> float:  # fmt: skip
+    """USD/hour of these nodes (instances and root volumes) plus the EKS control plane and the NAT gateway(s).
 
     Nodes of a type the price table does not know are not priced (see `unpriced`).
     """
     nodes = sum(n * prices.instances[t] for t, n in by_type.items() if t in prices.instances)
-    return nodes + prices.eks_control_plane + nat_gateways * prices.nat_gateway
+    volumes = sum(by_type.values()) * prices.volume(disk_gib)
+    return nodes + volumes + prices.eks_control_plane + nat_gateways * prices.nat_gateway
 
 
 def unpriced(by_type: Mapping[str, int], prices: PriceTable) -> list[str]:

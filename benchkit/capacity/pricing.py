@@ -44,6 +44,8 @@ _US_INSTANCES: dict[str, float] = {
 }  # fmt: skip
 _EKS_CONTROL_PLANE = 0.10  # standard support; a version in extended support costs 0.60
 _NAT_GATEWAY = 0.045  # per gateway-hour; data processing ($0.045/GB) is not modelled
+_EBS_GP3 = 0.08  # per GB-month of gp3 (3000 IOPS / 125 MB/s included): the nodes' root volumes
+HOURS_PER_MONTH = 730.0  # AWS bills GB-months over 730 hours
 _TABLE: dict[str, dict[str, float]] = dict.fromkeys(("us-east-1", "us-east-2", "us-west-2"), _US_INSTANCES)
 
 
@@ -55,10 +57,15 @@ class PriceTable:
     instances: Mapping[str, float]
     eks_control_plane: float = _EKS_CONTROL_PLANE
     nat_gateway: float = _NAT_GATEWAY
+    ebs_gp3_gb_month: float = _EBS_GP3
     as_of: str = PRICES_AS_OF
     source: str = PRICES_SOURCE
     notes: tuple[str, ...] = field(default=())
     """Caveats worth showing next to a cost (a region fallback, a failed API lookup)."""
+
+    def volume(self, disk_gib: float) -> float:
+        """USD/hour of one node's gp3 root volume."""
+        return disk_gib * self.ebs_gp3_gb_month / HOURS_PER_MONTH
 
     def instance(self, instance_type: str) -> float:
         """USD/hour of one instance. Raises ConfigError (exit 2) for a type the table does not know."""
@@ -74,7 +81,7 @@ class PriceTable:
         return {
             "region": self.region, "as_of": self.as_of, "source": self.source, "notes": list(self.notes),
             "instances": dict(sorted(self.instances.items())), "eks_control_plane": self.eks_control_plane,
-            "nat_gateway": self.nat_gateway,
+            "nat_gateway": self.nat_gateway, "ebs_gp3_gb_month": self.ebs_gp3_gb_month,
         }  # fmt: skip
 
 
@@ -94,6 +101,7 @@ def load_overrides(path: Path) -> dict[str, Any]:
     instances: {m6a.4xlarge: 0.62} # USD per instance-hour
     eks_control_plane: 0.10        # USD per cluster-hour
     nat_gateway: 0.045             # USD per gateway-hour
+        ebs_gp3_gb_month: 0.08         # USD per GB-month of the nodes' gp3 root volumes
     """
     try:
         data = yaml.safe_load(path.read_text())  # YAML is a superset of JSON
@@ -102,8 +110,10 @@ def load_overrides(path: Path) -> dict[str, Any]:
     except yaml.YAMLError:
         raise ConfigError(f"prices: {path} is neither valid YAML nor JSON") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"prices: {path} must hold a mapping (instances, eks_control_plane, nat_gateway)")
-    known = {"as_of", "source", "instances", "eks_control_plane", "nat_gateway"}
+        raise ConfigError(
+            f"prices: {path} must hold a mapping (instances, eks_control_plane, nat_gateway, ebs_gp3_gb_month)"
+        )
+    known = {"as_of", "source", "instances", "eks_control_plane", "nat_gateway", "ebs_gp3_gb_month"}
     unknown = sorted(set(map(str, data)) - known)
     if unknown:
         raise ConfigError(f"prices: {path}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
@@ -112,7 +122,7 @@ def load_overrides(path: Path) -> dict[str, Any]:
     if not isinstance(instances, dict):
         raise ConfigError(f"prices: {path}: instances must map instance type -> USD per hour")
     out["instances"] = {str(k): _usd(v, f"{path}: instances.{k}") for k, v in instances.items()}
-    for key in ("eks_control_plane", "nat_gateway"):
+    for key in ("eks_control_plane", "nat_gateway", "ebs_gp3_gb_month"):
         if key in data:
             out[key] = _usd(data[key], f"{path}: {key}")
     return out

@@ -25,6 +25,8 @@ DEFAULT_INSTANCE_TYPES = {"core": "m5.xlarge", "operator": "c5.9xlarge", "monito
 """infra's defaults (infra/settings.py); a stack's `instanceTypes` output overrides them."""
 DEFAULT_FIXED_NODES = {"core": 2, "operator": 1, "monitoring": 1}
 """infra's default sizes of the always-on groups."""
+DEFAULT_DISK_GIB = 100
+"""infra's default root volume per node (gp3)."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class StackShape:
     instance_types: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_INSTANCE_TYPES))
     fixed_nodes: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_FIXED_NODES))
     nat_gateways: int = 1
+    disk_gib: float = DEFAULT_DISK_GIB
     autoscale: tuple[int, int] | None = None
     """MIN:MAX for `--autoscale`: bench node-hours come from replaying the step autoscaler."""
 
@@ -96,14 +99,18 @@ def estimate(shape: StackShape, prices: PriceTable, run_s: float,
         hours = count * wall_s / 3600
         lines.append(CostLine(f"{role} nodes", f"{count} x {itype}, always on", hours, price, hours * price))
     hours = wall_s / 3600
+    node_hours = sum(c.hours for c in lines)
+    volume = prices.volume(shape.disk_gib)
+    lines.append(CostLine("EBS root volumes", f"{shape.disk_gib:g} GiB gp3 per node, {node_hours:,.1f} node-hours",
+                          node_hours, volume, node_hours * volume))  # fmt: skip
     lines.append(CostLine("EKS control plane", "1 cluster", hours, prices.eks_control_plane,
                           hours * prices.eks_control_plane))  # fmt: skip
     nat = shape.nat_gateways * prices.nat_gateway
     lines.append(CostLine("NAT gateway", f"{shape.nat_gateways} gateway(s), hours only (data processing not included)",
                           hours * shape.nat_gateways, prices.nat_gateway, hours * nat))  # fmt: skip
-    idle += prices.eks_control_plane + nat
+    idle += prices.eks_control_plane + nat + sum(shape.fixed_nodes.values()) * volume
     total = sum(c.usd for c in lines)
-    return Cost(tuple(lines), wall_s, total, idle, shape.bench_nodes * bench_price, prices)
+    return Cost(tuple(lines), wall_s, total, idle, shape.bench_nodes * (bench_price + volume), prices)
 
 
 def replay_autoscaler(need: Sequence[tuple[float, int]], bounds: tuple[int, int], run_s: float,

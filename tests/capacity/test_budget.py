@@ -12,7 +12,8 @@ PRICES = pricing.default_table("us-west-2")
 def test_hourly_rate_prices_nodes_by_instance_type() -> None:
     by_type = {"m6a.4xlarge": 200, "m5.xlarge": 2, "c5.9xlarge": 1, "r6a.2xlarge": 1, "x9.huge": 3}
     rate = budget.hourly_rate(by_type, PRICES)
-    assert rate == pytest.approx(200 * 0.6912 + 2 * 0.192 + 1.53 + 0.4536 + 0.10 + 0.045)
+    volumes = 207 * 100 * 0.08 / 730  # every node has a 100 GiB gp3 root volume, priced or not
+    assert rate == pytest.approx(200 * 0.6912 + 2 * 0.192 + 1.53 + 0.4536 + volumes + 0.10 + 0.045)
     assert budget.unpriced(by_type, PRICES) == ["x9.huge"]
 
 

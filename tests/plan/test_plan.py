@@ -51,7 +51,12 @@ def test_cost_is_node_hours_times_prices(capsys: pytest.CaptureFixture[str]) -> 
     assert lines["EKS control plane"]["usd"] == pytest.approx(0.10 * wall / 3600, abs=0.01)
     assert lines["NAT gateway"]["usd"] == pytest.approx(0.045 * wall / 3600, abs=0.01)
     assert cost["total_usd"] == pytest.approx(sum(line["usd"] for line in cost["lines"]), abs=0.02)
-    assert cost["stack_idle_usd_per_hour"] == pytest.approx(2 * 0.192 + 1.53 + 0.4536 + 0.10 + 0.045)
+    node_hours = sum(lines[f"{g} nodes"]["hours"] for g in ("bench", "core", "operator", "monitoring"))
+    assert lines["EBS root volumes"]["hours"] == pytest.approx(node_hours, abs=1e-2)
+    assert lines["EBS root volumes"]["usd"] == pytest.approx(node_hours * 100 * 0.08 / 730, abs=0.01)
+    assert cost["stack_idle_usd_per_hour"] == pytest.approx(
+        2 * 0.192 + 1.53 + 0.4536 + 4 * 100 * 0.08 / 730 + 0.145, abs=1e-4
+    )
     assert cost["prices"]["as_of"] == pricing.PRICES_AS_OF and cost["prices"]["region"] == "us-west-2"
 
 
@@ -64,7 +69,10 @@ def test_autoscaled_bench_costs_what_the_replayed_autoscaler_keeps(capsys: pytes
     assert fixed_line["detail"] == "40 x m6a.4xlarge, pre-scaled for the whole run"
     assert auto_line["detail"].startswith("m6a.4xlarge, autoscaled 0:40 (peak ")
     assert 0 < auto_line["usd"] < fixed_line["usd"]
-    assert auto["cost"]["lines"][1:] == fixed["cost"]["lines"][1:]  # the always-on part does not change
+    always_on = ("core nodes", "operator nodes", "monitoring nodes", "EKS control plane", "NAT gateway")
+    assert [li for li in auto["cost"]["lines"] if li["item"] in always_on] == [
+        li for li in fixed["cost"]["lines"] if li["item"] in always_on
+    ]  # the always-on part does not change
 
 
 def test_replay_follows_the_need_in_bounded_steps() -> None:
