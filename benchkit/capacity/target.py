@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchkit.capacity import lease
 from benchkit.capacity.nodegroups import NodeGroupRef, NodeGroups
 from benchkit.errors import ConfigError
 from benchkit.kube import labels
@@ -61,7 +60,7 @@ def from_stack(outputs: StackOutputs) -> AwsTarget:
         region=outputs.region,
         node_groups=dict(outputs.node_groups),
         instance_types=dict(outputs.instance_types),
-        lease_parameter=outputs.lease_parameter or lease.parameter_name(outputs.stack),
+        lease_parameter=outputs.lease_parameter,  # None: the stack has no janitor (janitorEnabled false)
         stack=outputs.stack,
     )
 

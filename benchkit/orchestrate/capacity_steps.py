@@ -34,7 +34,7 @@ def check(ctx: RunContext) -> None:
                           "(the embedded twin and a plain --kubeconfig have no node-group API)")  # fmt: skip
     if s.prescale and s.stack is None and not s.embedded:
         raise ConfigError("--prescale needs --stack (or the embedded twin): a plain --kubeconfig names no node group")
-    outputs = read_stack_outputs(s.stack) if s.stack and (s.prescale or s.autoscale or s.teardown or s.budget) else None
+    outputs = read_stack_outputs(s.stack) if s.stack else None
     if outputs is not None:
         aws = target.from_stack(outputs)
         ctx.extras["aws"] = aws
@@ -65,7 +65,11 @@ def take_lease(ctx: RunContext) -> None:
     aws = ctx.extras.get("aws")
     if aws is None or ctx.settings.stack is None:
         return
-    parameter = aws.lease_parameter or lease.parameter_name(ctx.settings.stack)
+    parameter = aws.lease_parameter
+    if parameter is None:
+        ctx.console.print("benchkit: the stack has no janitor (leaseParameter is null): no dead-man's switch for "
+                          "this run; tear down yourself if benchkit dies", highlight=False)  # fmt: skip
+        return
 
     def warn(exc: Exception) -> None:
         ctx.console.print(f"benchkit: lease: {exc}", highlight=False)

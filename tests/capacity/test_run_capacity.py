@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -179,3 +180,16 @@ def test_budget_abort_stops_and_tears_down(tmp_path: Path) -> None:
     assert any(e["ev"] == journal.STAGE and e["name"] == "teardown" for e in events)
     cleanup = next(e for e in events if e["ev"] == journal.CLEANUP)
     assert cleanup["remaining"] == 0 and cleanup["deleted"] == submitted  # keep scenario: all deleted at the end
+
+
+def test_a_stack_without_janitor_gets_no_lease(env: FakeStack, param: str) -> None:
+    ctx = _ctx(total_jobs=3, stack=STACK)
+    capacity_steps.check(ctx)  # a plain --stack run: the lease is taken whatever the flags
+    ctx.extras["aws"] = dataclasses.replace(ctx.extras["aws"], lease_parameter=None)  # janitorEnabled false
+    capacity_steps.take_lease(ctx)
+    assert "lease" not in ctx.extras
+    ctx.extras["aws"] = dataclasses.replace(ctx.extras["aws"], lease_parameter=param)
+    capacity_steps.take_lease(ctx)
+    assert lease_value(param)["run_id"] == "check"
+    capacity_steps.release_lease(ctx)
+    assert lease_value(param)["run_id"] is None
