@@ -6,7 +6,7 @@
           then wait until the model has every pod Running (the size the target is stated at);
 2. paced: while holding that, create short apps (TTL 1 s, so the model deletes them) at --rate per
           minute for --seconds; report the achieved rate, create latency and NEW -> RUNNING lag;
-3. max:   the same unpaced for --max-seconds: the ceiling.
+3. max:   the same unpaced (--max-rate-guess x --max-seconds creates): the ceiling.
 Throughout, a separate process watches apps and pods cluster-wide with a label selector (as
 benchkit's tracker does). The twin is pinned to core 0 (taskset), this process and the watcher to
 the other cores. Prints a table and appends it to BENCHMARKS.md.
@@ -23,7 +23,6 @@ import platform
 import shlex
 import signal
 import ssl
-import statistics
 import subprocess
 import sys
 import threading
@@ -149,26 +148,50 @@ def run_lag(twin: TwinProcess, run: str) -> tuple[float, float]:
 
 
 def watcher_main(kubeconfig: str, selector: str) -> None:
-    """Watch apps and pods cluster-wide with a label selector; print event counts when terminated."""
-    from kubernetes import client, watch
+    """Watch apps and pods cluster-wide with a label selector, as a lean tracker would: the kubernetes
+    client makes the requests, lines are parsed with orjson, the watch resumes from the last
+    resourceVersion when a stream ends and relists after a 410. Prints counts when terminated."""
+    import orjson
+    from kubernetes import client
 
     from benchkit.kube.connect import connect
 
     api = connect(Path(kubeconfig)).api
-    counts: dict[str, int] = {"apps": 0, "pods": 0}
     custom, core = client.CustomObjectsApi(api), client.CoreV1Api(api)
-    streams = {
-        "apps": lambda w: w.stream(custom.list_cluster_custom_object, "sparkoperator.k8s.io", "v1beta2",
-                                   "sparkapplications", label_selector=selector, deserialize=False),
-        "pods": lambda w: w.stream(core.list_pod_for_all_namespaces, label_selector=selector, deserialize=False),
+    listers = {
+        "apps": lambda **kw: custom.list_cluster_custom_object("sparkoperator.k8s.io", "v1beta2", "sparkapplications",
+                                                              label_selector=selector, **kw),
+        "pods": lambda **kw: core.list_pod_for_all_namespaces(label_selector=selector, **kw),
     }  # fmt: skip
+    counts: dict[str, int] = {"apps": 0, "pods": 0, "reconnects": 0, "relists": 0}
 
     def follow(kind: str) -> None:
-        for _ in streams[kind](watch.Watch()):
-            counts[kind] += 1
+        rv = ""
+        while True:
+            if not rv:
+                counts["relists"] += 1
+                resp = listers[kind](_preload_content=False)
+                rv = orjson.loads(resp.data)["metadata"]["resourceVersion"]
+            try:
+                resp = listers[kind](
+                    watch=True, resource_version=rv, allow_watch_bookmarks=True, _preload_content=False
+                )
+                tail = b""
+                for chunk in resp.stream(256 * 1024):
+                    *lines, tail = (tail + chunk).split(b"\n")
+                    for line in lines:
+                        event = orjson.loads(line)
+                        if event["type"] == "ERROR":
+                            rv = ""
+                            break
+                        rv = event["object"]["metadata"]["resourceVersion"]
+                        counts[kind] += event["type"] != "BOOKMARK"
+            except Exception:  # a dropped stream: resume from the last version
+                pass
+            counts["reconnects"] += 1
 
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-    for kind in streams:
+    for kind in listers:
         threading.Thread(target=follow, args=(kind,), daemon=True).start()
     signal.sigwait({signal.SIGTERM})
     print(json.dumps(counts), flush=True)
@@ -186,7 +209,10 @@ def main() -> None:  # noqa: PLR0915 - a linear script
     parser.add_argument("--executors", type=int, default=5)
     parser.add_argument("--rate", type=float, default=12000.0, help="paced phase, creates per minute")
     parser.add_argument("--seconds", type=float, default=60.0, help="paced phase length")
-    parser.add_argument("--max-seconds", type=float, default=20.0, help="unpaced phase length")
+    parser.add_argument("--max-seconds", type=float, default=20.0, help="unpaced phase: about this long")
+    parser.add_argument(
+        "--max-rate-guess", type=float, default=15000.0, help="unpaced phase: creates = this per minute x --max-seconds"
+    )
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--no-append", action="store_true", help="do not append to BENCHMARKS.md")
     parser.add_argument("--note", default="", help="appended to the BENCHMARKS.md heading, e.g. 'busy machine'")
@@ -230,12 +256,9 @@ def main() -> None:  # noqa: PLR0915 - a linear script
 
         for label, rate, seconds in (("paced", args.rate, args.seconds), ("max (unpaced)", None, args.max_seconds)):
             run = "paced" if rate else "max"
-            count = int((rate or 60_000) * seconds / 60)
+            count = int((rate or args.max_rate_guess) * seconds / 60)
             cpu0 = sampler.cpu()
-            if rate:
-                res = asyncio.run(creator.run(run, count, rate, seconds=1, executors=args.executors, ttl=1))
-            else:
-                res = asyncio.run(_for_duration(creator, run, seconds, args.executors))
+            res = asyncio.run(creator.run(run, count, rate, seconds=1, executors=args.executors, ttl=1))
             cpu = sampler.cpu() - cpu0
             time.sleep(5.0)
             p50, p99 = run_lag(twin, run)
@@ -256,23 +279,6 @@ def main() -> None:  # noqa: PLR0915 - a linear script
     if not args.no_append:
         with (ROOT / "BENCHMARKS.md").open("a") as fh:
             fh.write(table + "\n")
-
-
-async def _for_duration(creator: Creator, run: str, seconds: float, executors: int) -> dict[str, Any]:
-    """Unpaced creates in batches until `seconds` have passed."""
-    total: dict[str, Any] = {"count": 0, "seconds": 0.0, "errors": {}, "lat": []}
-    start = time.monotonic()
-    batch = 0
-    results = []
-    while time.monotonic() - start < seconds:
-        results.append(await creator.run(run, 500, None, f"{run}{batch}", seconds=1, executors=executors, ttl=1))
-        batch += 1
-    elapsed = time.monotonic() - start
-    count = sum(r["count"] for r in results)
-    total.update(count=count, seconds=elapsed, per_min=count / elapsed * 60,
-                 p50_ms=statistics.median(r["p50_ms"] for r in results),
-                 p99_ms=max(r["p99_ms"] for r in results))  # fmt: skip
-    return total
 
 
 def render(rows: list[tuple[str, ...]], args: argparse.Namespace, final: dict[str, Any], seen: dict[str, int],
@@ -296,7 +302,8 @@ def render(rows: list[tuple[str, ...]], args: argparse.Namespace, final: dict[st
         f"Machine: {machine()}. Twin pinned to core {pin if pin else '(not pinned: one core only)'}; "
         f"load generator and watcher on the others. Command: `{command}`\n",
         f"Held: {args.apps} apps x {1 + args.executors} pods; watches: apps + pods cluster-wide by label selector "
-        f"(events received: apps {seen.get('apps', '?')}, pods {seen.get('pods', '?')}). "
+        f"(events received: apps {seen.get('apps', '?')}, pods {seen.get('pods', '?')}; re-watches "
+        f"{seen.get('reconnects', '?')}, lists {seen.get('relists', '?')}). "
         f"Twin at the end: {final['objects']}.\n",
         *lines,
     ])  # fmt: skip

@@ -71,10 +71,11 @@ def _namespaces(_ctx: click.Context, _param: click.Parameter, value: str) -> tup
 @click.option(
     "--watch-history",
     type=click.IntRange(min=100),
-    default=20_000,
+    default=10_000,
     show_default=True,
     help="Events kept per resource to resume watches; older resourceVersions get 410 Gone.",
 )
+@click.option("--exit-with-parent", is_flag=True, help="Stop when the process that started the twin exits.")
 def twin(**params: Any) -> None:
     """Serve the Kubernetes API of a simulated Spark-on-Kubernetes cluster over HTTPS (see benchkit/twin/README.md)."""
     options = TwinOptions(**params)

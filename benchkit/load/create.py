@@ -22,7 +22,8 @@ from benchkit.kube import labels, rest
 from benchkit.results import journal
 from benchkit.spark import template
 
-MAX_ATTEMPTS = 6
+MAX_ATTEMPTS = 8
+"""Attempts per job; with BACKOFF that rides out about 12-24 s of API outage (e.g. a control-plane restart)."""
 BACKOFF = (0.25, 8.0)
 """First and largest backoff (seconds) after a 5xx or a transport error."""
 RETRY_AFTER_CAP_S = 30.0

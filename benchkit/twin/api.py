@@ -26,6 +26,7 @@ from benchkit.twin.store import ADDED, Store
 from benchkit.twin.validation import admit
 
 JSON = "application/json"
+STREAM_LISTS_OVER = 1 << 20  # bytes (estimated): bigger lists are written in pieces of this size
 _TRUE = ("true", "True", "1")
 _FIELDS = {
     "pods": ("metadata.name", "metadata.namespace", "spec.nodeName", "status.phase"),
@@ -98,7 +99,7 @@ class KubeApi:
         if verb == "GET":
             return self.get(request, route)
         if verb == "LIST":
-            return self.list(request, route)
+            return await self.list_objects(request, route)
         if verb == "WATCH":
             return await self.watch(request, route)
         if verb == "POST" and route.name is None and (route.ns is not None or not route.resource.namespaced):
@@ -134,7 +135,7 @@ class KubeApi:
             return _json(orjson.dumps(body))
         return _json(rec.raw)
 
-    def list(self, request: web.Request, route: Route) -> web.Response:
+    async def list_objects(self, request: web.Request, route: Route) -> web.StreamResponse:
         q = request.query
         resource = route.resource
         labels = parse_labels(q.get("labelSelector"))
@@ -157,7 +158,25 @@ class KubeApi:
                 meta["continue"] = cont
             body = tables.table(resource, (r.obj() for r in records), meta, q.get("includeObject", "Metadata"))
             return _json(orjson.dumps(body))
-        return _json(listing.list_bytes(resource, records, rv, cont, remaining))
+        if len(records) * 2048 < STREAM_LISTS_OVER:
+            return _json(listing.list_bytes(resource, records, rv, cont, remaining))
+        return await self._stream_list(
+            request, listing.list_head(resource, rv, cont, remaining), [r.raw for r in records]
+        )
+
+    @staticmethod
+    async def _stream_list(request: web.Request, head: bytes, raws: list[bytes]) -> web.StreamResponse:
+        """Send a big list in pieces, so memory does not hold the whole body (twice, with the transport's copy).
+        `raws` holds the versions selected now: later writes do not change what this response sends."""
+        resp = web.StreamResponse(headers={"Content-Type": JSON})
+        resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        await resp.write(head)
+        for piece in listing.chunks(raws, STREAM_LISTS_OVER):
+            await resp.write(piece)
+        await resp.write(b"]}")
+        await resp.write_eof()
+        return resp
 
     def _check_list_rv(self, rv_text: str | None, match: str | None) -> None:
         if match not in (None, "", "NotOlderThan", "Exact"):
@@ -238,7 +257,7 @@ class KubeApi:
             obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
         elif resource is NAMESPACES:
             obj["status"] = {"phase": "Active"}
-        headers = {"Warning": ", ".join(f'299 - "{w}"' for w in warnings)} if warnings else None
+        headers = {"Warning": ", ".join(f'299 - "{_quote(w)}"' for w in warnings)} if warnings else None
         if q.get("dryRun") == "All":
             if resource.namespaced and not self.store.namespace_exists(route.ns or ""):
                 raise not_found("namespaces", "", route.ns or "")
@@ -280,6 +299,10 @@ class KubeApi:
         now = time.time()
         deleted = [self._delete(route.resource, rec, now) for rec in records]
         return _json(listing.list_bytes(route.resource, deleted, self.store.rv, None, None))
+
+
+def _quote(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _int_param(text: str | None, name: str) -> int:

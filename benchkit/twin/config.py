@@ -31,8 +31,10 @@ class TwinOptions:
     state_dir: Path | None = None
     bookmark_every: float = 60.0
     """Seconds between BOOKMARK events on watches that allow them (kube-apiserver: about a minute)."""
-    watch_history: int = 20_000
+    watch_history: int = 10_000
     """Events kept per resource for watch resumption; older resourceVersions get 410 Gone."""
+    exit_with_parent: bool = False
+    """Stop when the process that started the twin exits (TwinProcess sets it: no orphaned twins)."""
 
     def __post_init__(self) -> None:
         _check(0 <= self.port <= 65535, f"--port must be 0..65535, got {self.port}")
@@ -71,6 +73,8 @@ class TwinOptions:
             args += ["--watch-cut-every", repr(self.watch_cut_every)]
         if self.state_dir is not None:
             args += ["--state-dir", str(self.state_dir)]
+        if self.exit_with_parent:
+            args.append("--exit-with-parent")
         return args
 
 

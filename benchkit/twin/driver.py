@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from benchkit import clock
 from benchkit.twin.model.interface import (
     AppDeleted,
     AppStatus,
@@ -32,6 +33,7 @@ from benchkit.twin.store import Store
 
 log = logging.getLogger(__name__)
 APP_NAME_LABEL = "sparkoperator.k8s.io/app-name"
+SLICE = 0.02  # seconds of model time applied per batch when catching up
 
 
 @dataclass(frozen=True)
@@ -116,16 +118,38 @@ class Driver:
 
     def app_created(self, rec: Record, obj: dict[str, Any], now: float) -> None:
         self.record_transition(rec, "NEW", now)
-        self.apply(self.model.app_created(obj, now), now)
+        try:
+            changes = self.model.app_created(obj, now)
+        except ValueError as exc:
+            # The CRD accepts it but the model cannot run it (e.g. memory "lots"): as spark-submit failing,
+            # the app fails with the reason instead of the API answering 500.
+            log.warning("app %s/%s failed in the model: %s", rec.ns, rec.name, exc)
+            self._fail(rec, f"failed to submit: {exc}", now)
+            return
+        self.apply(changes, now)
         self.wake()
 
+    def _fail(self, rec: Record, message: str, now: float) -> None:
+        ts = clock.iso(now)[:19] + "Z"
+        for state in ("SUBMISSION_FAILED", "FAILED"):
+            status = {"applicationState": {"state": state, "errorMessage": message}, "submissionAttempts": 1,
+                      "executionAttempts": 0, "lastSubmissionAttemptTime": ts, "terminationTime": ts,
+                      "driverInfo": {}}  # fmt: skip
+            self._app_status(AppStatus(rec.ns, rec.name, status), now)
+
     def app_deleted(self, ns: str, name: str, now: float) -> None:
-        self.apply(self.model.app_deleted(ns, name, now), now)
+        try:
+            self.apply(self.model.app_deleted(ns, name, now), now)
+        except (KeyError, ValueError):  # an app the model never took (see app_created): nothing to undo
+            log.debug("model did not know app %s/%s", ns, name)
         self.collect_pods(ns, name, now)
         self.wake()
 
     def pod_deleted(self, ns: str, name: str, now: float) -> None:
-        self.apply(self.model.pod_deleted(ns, name, now), now)
+        try:
+            self.apply(self.model.pod_deleted(ns, name, now), now)
+        except (KeyError, ValueError):  # a pod created through the API: the model never knew it
+            log.debug("model did not know pod %s/%s", ns, name)
         self.wake()
 
     def scale(self, group: str, count: int, now: float) -> None:
@@ -156,11 +180,19 @@ class Driver:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            now = time.time()
             try:
-                self.apply(self.model.advance(now), now)
+                await self._catch_up(time.time())
             except Exception:  # a model bug must not kill the server; it is logged and the loop goes on
                 log.exception("model.advance failed")
                 await asyncio.sleep(0.1)
-            else:
-                await asyncio.sleep(0)  # let requests and watch writers run between batches
+
+    async def _catch_up(self, now: float) -> None:
+        """Advance to `now` in slices of SLICE seconds of model time, yielding between slices, so that a
+        backlog (the model fell behind a burst of creates) is applied in bounded batches: requests are
+        served and watch buffers flushed in between."""
+        due = self.model.next_event_time()
+        while due is not None and due <= now:
+            upto = min(now, due + SLICE)
+            self.apply(self.model.advance(upto), time.time())
+            await asyncio.sleep(0)
+            due = self.model.next_event_time()

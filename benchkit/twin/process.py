@@ -48,6 +48,7 @@ class TwinProcess:
         self.options = opts.replace(
             kubeconfig=opts.kubeconfig or self.workdir / "kubeconfig",
             state_dir=opts.state_dir or self.workdir / "state",
+            exit_with_parent=True,
         )
         self.start_timeout = start_timeout
         self.cpus = cpus
@@ -76,10 +77,11 @@ class TwinProcess:
             raise TwinError("the twin is already running")
         self.kubeconfig.unlink(missing_ok=True)
         with self.log_file.open("ab") as log:
-            # own session: a Ctrl-C at the terminal goes to `benchkit run` (which keeps tracking), not to the twin
+            # Its own session: a ^C at the terminal reaches the parent only, which may still need the twin
+            # (cleanup) and stops it itself; --exit-with-parent stops it if the parent dies first.
+            env = {**os.environ, "PYTHONUNBUFFERED": "1"}
             self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                                         start_new_session=True)  # fmt: skip
+                                         env=env, start_new_session=True)  # fmt: skip
         deadline = time.monotonic() + self.start_timeout
         while not self.kubeconfig.exists():
             code = self.proc.poll()

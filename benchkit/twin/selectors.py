@@ -44,7 +44,10 @@ class LabelSelector:
     requirements: tuple[Requirement, ...]
 
     def matches(self, labels: Mapping[str, str]) -> bool:
-        return all(r.matches(labels) for r in self.requirements)
+        for r in self.requirements:  # noqa: SIM110 - a loop, not all(genexpr): this runs per event per watcher
+            if not r.matches(labels):
+                return False
+        return True
 
     def equality(self, key: str) -> str | None:
         """The value `key` must equal (for index lookups), if the selector pins one."""

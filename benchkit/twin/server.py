@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import importlib
 import logging
+import os
 import secrets
 import signal
 import socket
@@ -54,7 +55,7 @@ class TwinServer:
     @property
     def url(self) -> str:
         host = "127.0.0.1" if self.options.host in ("0.0.0.0", "::", "localhost") else self.options.host
-        return f"https://{host}:{self.port}"
+        return f"https://[{host}]:{self.port}" if ":" in host else f"https://{host}:{self.port}"
 
     async def start(self) -> None:
         opts = self.options
@@ -250,9 +251,19 @@ async def serve(options: TwinOptions, ready: Any = None, factory: ModelFactory |
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    if options.exit_with_parent:
+        server._tasks.append(loop.create_task(_watch_parent(os.getppid(), stop), name="twin-parent-watch"))
     if ready is not None:
         ready(server)
     try:
         await stop.wait()
     finally:
         await server.stop()
+
+
+async def _watch_parent(parent: int, stop: asyncio.Event) -> None:
+    """Stop (cleanly, saving --state-dir) once the process that started the twin is gone."""
+    while os.getppid() == parent:
+        await asyncio.sleep(1.0)
+    log.warning("parent process %d exited: stopping", parent)
+    stop.set()

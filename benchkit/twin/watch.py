@@ -21,7 +21,7 @@ from benchkit.twin.record import Event
 from benchkit.twin.resources import ResourceType
 from benchkit.twin.selectors import FieldSelector, LabelSelector
 
-MAX_BUFFER = 64 * 1024 * 1024
+MAX_BUFFER = 16 * 1024 * 1024
 LIVENESS_CHECK = 5.0  # seconds between checks that an idle watch's client is still connected
 DEFAULT_TIMEOUT = (1800.0, 3600.0)  # kube-apiserver's --min-request-timeout, randomised up to twice
 

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow  # each test is a real `benchkit run` (15-30 s)
 
 
 def test_api_faults_are_retried_and_counted_exactly(make_twin, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    twin = make_twin(fault_rate=0.7, seed=11)  # 429 / 500 / dropped connection on 70% of writes
+    twin = make_twin(fault_rate=0.8, seed=11)  # 429 / 500 / dropped connection on 80% of writes
     # connections dropped before the write, so some jobs do exhaust their retries (the after-write case, where
     # the app exists though no answer came back, is recovered by a GET and counted as created)
     twin.admin("POST", "faults", {"reset_before_write": True})
@@ -153,3 +153,22 @@ def _wait_for_events(results: Path, kind: str, count: int, timeout: float = 90) 
             return dirs[0]
         time.sleep(0.1)
     raise AssertionError(f"no {count} {kind} events within {timeout} s")
+
+
+def test_twin_restart_mid_run_reconnects_and_finishes(make_twin, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    twin = make_twin()  # its state dir keeps objects, resourceVersions, token and CA across the restart
+    results = tmp_path / "runs"
+    cmd = [sys.executable, "-m", "benchkit", *run_args(twin, results, "--total-jobs", "240", "--jobs-per-min", "600",
+           "--app-seconds", "2", "--scenario", "keep", "--timeout", "60")]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run_dir = _wait_for_events(results, "submit", 60)
+    twin.restart()
+    _, err = proc.communicate(timeout=150)
+    assert proc.returncode == 0, err
+    s = load_summary(run_dir)
+    jobs = s["jobs"]
+    assert s["end"] == "done" and jobs["submitted"] == 240 == jobs["created"], jobs  # retried through the outage
+    assert jobs["completed"] == 240 and s["api"]["retries"] > 0
+    assert s["tracking"]["watch_events"].get("pods:error", 0) + s["tracking"]["watch_events"].get(
+        "sparkapplications:error", 0) >= 1  # fmt: skip
+    assert s["cleanup"] == {"deleted": 240, "remaining": 0}

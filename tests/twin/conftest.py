@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 
 import pytest
 
 from benchkit.twin.process import TwinProcess
 
-from .helpers import Clients, FakeTwin
-
-
-def real_model_available() -> bool:
-    return hasattr(importlib.import_module("benchkit.twin.model"), "build_model")
+from .helpers import Clients
 
 
 def make_twin(**options: object) -> TwinProcess:
-    cls = TwinProcess if real_model_available() else FakeTwin
-    return cls(**options)  # type: ignore[arg-type]
+    return TwinProcess(**options)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")

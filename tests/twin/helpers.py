@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 from kubernetes import client
@@ -16,13 +14,6 @@ from benchkit.twin.process import TwinProcess
 GROUP, VERSION, PLURAL = "sparkoperator.k8s.io", "v1beta2", "sparkapplications"
 T = TypeVar("T")
 _TOLERATION = {"key": "spark-operator-benchmark-ng", "operator": "Exists", "effect": "NoSchedule"}
-
-
-class FakeTwin(TwinProcess):
-    """A TwinProcess whose model is the FakeModel test double (tests/twin/fake_model.py)."""
-
-    def command(self) -> list[str]:
-        return [sys.executable, str(Path(__file__).with_name("fake_twin.py")), *self.options.to_args()]
 
 
 class Clients:

@@ -309,3 +309,26 @@ def test_pods_wait_pending_until_the_node_group_grows() -> None:
         assert pending.count("Running") <= 6
         small.admin("POST", "nodegroups/bench/scale", {"count": 3})
         wait_until(lambda: (ph := phases()) and len(ph) == 9 and set(ph) == {"Running"}, timeout=30, what="all Running")
+
+
+def test_big_lists_are_streamed_whole(k8s: Clients) -> None:
+    run = _run_id()
+    for i in range(600):  # > 1 MB of apps: the list is written in pieces
+        k8s.create_app("spark-team-b", app(f"big-{i:03d}", run, seconds=60))
+    items = k8s.list_apps(None, label_selector=f"benchkit.io/run-id={run}")["items"]
+    assert [i["metadata"]["name"] for i in items] == [f"big-{i:03d}" for i in range(600)]
+    k8s.custom.delete_collection_namespaced_custom_object(
+        GROUP, VERSION, "spark-team-b", PLURAL, label_selector=f"benchkit.io/run-id={run}"
+    )
+
+
+def test_an_app_the_model_cannot_run_fails_instead_of_500(k8s: Clients, twin: TwinProcess) -> None:
+    run = _run_id()
+    body = app("unrunnable-1", run)
+    body["spec"]["driver"]["memory"] = "lots"  # a string to the CRD, not a quantity to spark-submit
+    assert k8s.create_app("default", body)["metadata"]["name"] == "unrunnable-1"
+    got = wait_until(lambda: (a := k8s.get_app("default", "unrunnable-1")) and state(a) == "FAILED" and a)
+    assert "lots" in got["status"]["applicationState"]["errorMessage"]
+    states = [t["state"] for t in twin.admin("GET", f"history?labelSelector=benchkit.io/run-id%3D{run}")["items"]]
+    assert states == ["NEW", "SUBMISSION_FAILED", "FAILED"]
+    k8s.delete_app("default", "unrunnable-1")

@@ -9,13 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import real_model_available
-
 
 def _twin(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    entry = ["-m", "benchkit", "twin"] if real_model_available() else [str(Path(__file__).with_name("fake_twin.py"))]
-    return subprocess.run([sys.executable, *entry, *args], capture_output=True, text=True, timeout=timeout,
-                          check=False)  # fmt: skip
+    return subprocess.run([sys.executable, "-m", "benchkit", "twin", *args], capture_output=True, text=True,
+                          timeout=timeout, check=False)  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
+
+import psutil
 
 from .conftest import make_twin
 from .helpers import Clients, app, state, wait_until
@@ -45,3 +49,23 @@ def test_a_killed_twin_keeps_its_credentials(tmp_path: Path) -> None:
         twin.start()
         assert twin.token == token
         assert Clients(twin).core.list_namespace().items
+
+
+def test_a_twin_stops_when_its_parent_dies(tmp_path: Path) -> None:
+    """TwinProcess starts the twin with --exit-with-parent: an orchestrator killed with -9 leaves no twin behind."""
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from benchkit.twin.process import TwinProcess\n"
+        "t = TwinProcess(nodes=1, workdir=Path(sys.argv[1])).start()\n"
+        "print(t.proc.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    twin_pid = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    wait_until(lambda: not psutil.pid_exists(twin_pid) or psutil.Process(twin_pid).status() == psutil.STATUS_ZOMBIE,
+               timeout=20, what="the orphaned twin to stop")  # fmt: skip
+    assert (tmp_path / "state" / "meta.json").exists()  # it stopped cleanly, saving its state
