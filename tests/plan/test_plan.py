@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -154,3 +155,20 @@ def test_default_stack_shape_is_infras() -> None:
     assert {role: g.instance_type for role, g in groups.items()} == DEFAULT_INSTANCE_TYPES
     assert {role: g.desired_size for role, g in groups.items() if role != "bench"} == DEFAULT_FIXED_NODES
     assert groups["bench"].max_size == run_settings.RunSettings().nodes and groups["bench"].max_pods == MAX_PODS
+
+
+def test_stack_outputs_set_region_and_instance_types(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.capacity.twin_side import fake_pulumi, path_with
+
+    types = {"bench": "m6i.4xlarge", "core": "m5.large"}
+    outputs = {"clusterName": "c", "region": "eu-west-1", "kubeconfig": {"clusters": []},
+               "nodeGroups": {"bench": "bench-ng"}, "instanceTypes": types}  # fmt: skip
+    monkeypatch.setenv("PATH", path_with(fake_pulumi(tmp_path / "bin", "prod", outputs)))
+    plan = plan_json(capsys, "--stack", "prod", "--total-jobs", "10", "--app-seconds", "10", "--model", "fast")
+    lines = {line["item"]: line for line in plan["cost"]["lines"]}
+    assert lines["bench nodes"]["usd_per_hour"] == 0.768 and lines["core nodes"]["usd_per_hour"] == 0.096
+    assert plan["cost"]["prices"]["region"] == "eu-west-1"
+    assert any("no built-in prices for eu-west-1" in n for n in plan["notes"])
+    assert any("simulated for m6a.4xlarge bench nodes" in n for n in plan["notes"])
