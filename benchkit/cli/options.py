@@ -35,7 +35,8 @@ _OPTIONS: list[Callable[[F], F]] = [
     click.option("--operator-cpus", type=float, help="Embedded twin / plan: vCPUs of the operator node."),
     click.option("--twin-profile", type=click.Choice(run_settings.TWIN_PROFILES), help="Embedded twin model profile."),
     click.option("--nodes", type=int, help="Bench nodes (embedded twin size; plan's node-group max)."),
-    click.option("--prometheus-url", help="Prometheus to collect metrics from after the run."),
+    click.option("--prometheus-url", help="Prometheus to collect metrics from after the run ('off': none). Default: "
+                 "a local Prometheus on the embedded twin; the stack's, port-forwarded, with --stack."),
     click.option("--ramp", help="START:STEP:EVERY[:MAX]: raise the offered rate in steps to find saturation."),
     click.option("--budget", type=float, help="USD: refuse to start above it (unless --yes); abort when passed."),
     click.option("--yes", is_flag=True, default=None, help="Start even if the plan's estimate exceeds --budget."),

@@ -116,7 +116,7 @@ class Load:
             if stop_requested() and not self._stop_sent:
                 self._stop_sent = True
                 if self.submitter is not None:
-                    self.submitter.stop()
+                    self.submitter.stop("stop requested (Ctrl-C, budget or error)")
                 elif self.runner is not None:
                     self.runner.send_message(STOP_MESSAGE)
             if self.submitter is not None and self.submitter.wait(POLL_S):

@@ -204,7 +204,9 @@ def on_init(environment: Environment, **_: Any) -> None:
         runner.register_message(DONE_MESSAGE, lambda environment, msg, **_: _session(environment).done.__setitem__(
             int(msg.data["index"]), msg.data))  # fmt: skip
     if isinstance(runner, WorkerRunner):
-        runner.register_message(STOP_MESSAGE, lambda environment, msg, **_: _stop_submitter(environment))
+        runner.register_message(
+            STOP_MESSAGE, lambda environment, msg, **_: _stop_submitter(environment, "the master's stop")
+        )
 
 
 def on_test_start(environment: Environment, **_: Any) -> None:
@@ -235,7 +237,7 @@ def on_test_start(environment: Environment, **_: Any) -> None:
 def on_test_stopping(environment: Environment, **_: Any) -> None:
     if isinstance(environment.runner, MasterRunner):
         environment.runner.send_message(STOP_MESSAGE)
-    _stop_submitter(environment)
+    _stop_submitter(environment, f"Locust test_stopping on the {type(environment.runner).__name__}")
 
 
 def on_quitting(environment: Environment, **_: Any) -> None:
@@ -253,10 +255,10 @@ def _attach_submitter(env: Environment, spec: LoadSpec, api: Any, run_dir: Path,
     return sub
 
 
-def _stop_submitter(env: Environment) -> None:
+def _stop_submitter(env: Environment, reason: str) -> None:
     sub = submitter_of(env)
     if sub is not None:
-        sub.stop()
+        sub.stop(reason)
 
 
 def _session(env: Environment) -> Session:

@@ -8,6 +8,8 @@ the due time, so nothing is hidden by coordinated omission. One Locust request e
 
 from __future__ import annotations
 
+import logging
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -23,6 +25,7 @@ from benchkit.load.spec import LoadSpec
 from benchkit.results import journal
 from benchkit.spark import template
 
+log = logging.getLogger("benchkit")
 REQUEST_TYPE = "POST"
 REQUEST_NAME = "SparkApplication"
 FireRequest = Callable[..., Any]
@@ -42,6 +45,8 @@ class Submitter:
         self.t0_mono = mono_origin(t0_wall, clock.wall(), clock.mono())
         self.tpl = template.Template(body=spec.template, source=spec.template_source)
         self._slots: Iterator[Slot] = slots(spec.profile, spec.total, process_index, processes)
+        self._returned: deque[Slot] = deque()
+        """Slots a user took but could not launch (it was stopped while sleeping): taken again first."""
         self.cap = spec.inflight_per_process()
         self._inflight = BoundedSemaphore(self.cap)
         self._creates = Group()
@@ -54,7 +59,7 @@ class Submitter:
         """The next slot of this process (shared by its users), or None when there is none left."""
         if self.stopping or self.exhausted:
             return None
-        slot = next(self._slots, None)
+        slot = self._returned.popleft() if self._returned else next(self._slots, None)
         if slot is None:
             self.exhausted = True
             return None
@@ -74,6 +79,9 @@ class Submitter:
         finally:
             if not launched:
                 self.taken -= 1
+                if not self.stopping:  # Locust stopped this user (e.g. a rebalance): another user takes the slot
+                    self._returned.appendleft(slot)
+                    self.exhausted = False
 
     def launch(self, slot: Slot) -> None:
         """Start the slot's create in its own greenlet (after waiting for room under the in-flight cap)."""
@@ -87,8 +95,10 @@ class Submitter:
         self.launched += 1
         self._creates.spawn(self._create, slot)
 
-    def stop(self) -> None:
+    def stop(self, reason: str = "stop requested") -> None:
         """Stop taking slots (Ctrl-C); creates in flight finish."""
+        if not self.stopping and not self.exhausted:
+            log.warning("benchkit: submitter stops with %d of its slots taken: %s", self.taken, reason)
         self.stopping = True
         self.exhausted = True
 

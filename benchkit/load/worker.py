@@ -56,10 +56,10 @@ def main() -> None:
         runner._send_stats()  # Locust's own final report, ordered before our message on the same socket
         runner.send_message(DONE_MESSAGE, {"index": index, "ok": sub.ok, "failed": sub.failed})
 
-    def on_stop(**_: Any) -> None:
+    def on_stop(*_: Any, **__: Any) -> None:
         sub = submitter_of(env)
         if sub is not None:
-            sub.stop()
+            sub.stop("the orchestrator's stop (or SIGTERM)")
 
     env.events.test_start.add_listener(on_test_start)  # type: ignore[no-untyped-call]
     runner.register_message(STOP_MESSAGE, on_stop)

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from benchkit.errors import ConfigError
+from benchkit.settings import slo as slo_grammar
 
 DEFAULT_NAMESPACES = ("spark-team-a", "spark-team-b", "spark-team-c")
 SCENARIOS = ("delete", "keep")
@@ -225,6 +226,7 @@ def validate(s: RunSettings) -> None:  # noqa: PLR0912 - a flat list of independ
         parse_ramp(s.ramp)
     if s.autoscale is not None:
         parse_min_max(s.autoscale, "autoscale")
+    slo_grammar.parse_all(s.slo)
     if s.name is not None and (len(s.name) > 30 or not DNS1123_LABEL.match(s.name)):
         raise ConfigError(f"name: {s.name!r} must be a lowercase RFC 1123 label of at most 30 characters")
 

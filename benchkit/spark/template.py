@@ -120,7 +120,6 @@ def render(template: Template, *, run_id: str, scenario: str, seq: int, namespac
     for role in ("driver", "executor"):
         part = spec.setdefault(role, {})
         part["labels"] = {**(part.get("labels") or {}), **run_labels}
-    spec["driver"]["serviceAccount"] = namespace  # as the data-on-eks kit: one ServiceAccount per namespace
     spec["sparkConf"] = {**(spec.get("sparkConf") or {}), EXECUTOR_PREFIX_CONF: name}
     arguments = [str(a) for a in spec.get("arguments") or []]
     while len(arguments) <= _SLEEP_ARG:

@@ -45,6 +45,14 @@ def test_spark_namespaces_default_matches_benchkit() -> None:
     assert settings.DEFAULT_SPARK_NAMESPACES == DEFAULT_NAMESPACES
 
 
+def test_default_template_runs_drivers_as_the_service_account_infra_creates() -> None:
+    from benchkit.spark import template
+
+    app = template.render(template.load(None), run_id="x", scenario="delete", seq=0, namespace="spark-team-b",
+                          app_seconds=1)  # fmt: skip
+    assert app["spec"]["driver"]["serviceAccount"] == settings.OperatorSettings().service_account
+
+
 def test_pulumi_project_file() -> None:
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
     assert project["name"] == "benchkit"  # also the config namespace: benchkit:<key>

@@ -20,7 +20,11 @@ def test_plain_locust_with_two_processes(make_twin, tmp_path: Path) -> None:  # 
            "--processes", "2", "--jobs-per-min", "1200", "--total-jobs", "90", "--app-seconds", "1",
            "--kubeconfig", str(twin.kubeconfig), "--results-dir", str(results), "--timeout", "60"]  # fmt: skip
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=180, check=False)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    (tmp_path / "locust.stderr").write_text(proc.stderr)  # kept by pytest for a post-mortem
+    why = "\n".join(
+        line for line in proc.stderr.splitlines() if "benchkit" in line or "Worker" in line or "worker" in line
+    )
+    assert proc.returncode == 0, why[-4000:] + "\n---\n" + proc.stderr[-2000:]
     s = load_summary(only_run_dir(results))
     assert s["jobs"]["created"] == s["jobs"]["completed"] == 90 and s["end"] == "done"
     assert 0.97 <= s["rate"]["achieved_ratio"] <= 1.03

@@ -24,7 +24,7 @@ def test_default_template_passes_the_crd_schema_and_renders() -> None:
     assert app["metadata"]["labels"] == labels.run_labels("20261121-101010-demo-ab12", "keep")
     for role in ("driver", "executor"):
         assert app["spec"][role]["labels"] == labels.run_labels("20261121-101010-demo-ab12", "keep")
-    assert app["spec"]["driver"]["serviceAccount"] == "spark-team-b"
+    assert app["spec"]["driver"]["serviceAccount"] == "spark"  # the template's, same in every namespace
     assert app["spec"]["arguments"] == ["5", "12.5"]
     assert app["spec"]["sparkConf"][template.EXECUTOR_PREFIX_CONF] == app["metadata"]["name"]
     spec = app["spec"]

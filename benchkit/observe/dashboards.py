@@ -1,0 +1,133 @@
+"""Generate the Grafana dashboards in `dashboards/` (the committed JSON is what Grafana loads).
+
+    uv run python -m benchkit.observe.dashboards            # rewrite dashboards/*.json
+    uv run python -m benchkit.observe.dashboards --check    # exit 1 if the committed JSON is stale
+
+Every panel reads the datasource from the `datasource` template variable (no datasource UID is written
+down). Counters are only ever used through rate()/increase() over a window and gauges never are; ratios
+divide windowed increases, never lifetime counters (the reference dashboard did both, see docs/observe.md).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from benchkit.observe.dashboard_panels import CLUSTER, OPERATOR, Panel, Row
+
+SCHEMA_VERSION = 39
+DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+PANEL_WIDTH = 12
+PANEL_HEIGHT = 8
+GRID_COLUMNS = 24
+
+
+def _variables(with_controller: bool) -> list[dict[str, Any]]:
+    variables: list[dict[str, Any]] = [{
+        "name": "datasource", "label": "Data source", "type": "datasource", "query": "prometheus",
+        "current": {}, "hide": 0, "includeAll": False, "multi": False, "options": [], "refresh": 1, "regex": "",
+    }]  # fmt: skip
+    if with_controller:
+        query = "label_values(controller_runtime_active_workers, controller)"
+        variables.append({
+            "name": "controller", "label": "Controller", "type": "query", "datasource": DATASOURCE,
+            "definition": query, "query": {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
+            "current": {"selected": True, "text": "sparkapplication", "value": "sparkapplication"},
+            "hide": 0, "includeAll": False, "multi": False, "options": [], "refresh": 2, "regex": "", "sort": 1,
+            "description": "controller-runtime controller: sparkapplication is the one benchkit loads.",
+        })  # fmt: skip
+    return variables
+
+
+def _panel(panel: Panel, panel_id: int, x: int, y: int) -> dict[str, Any]:
+    targets = [
+        {"datasource": DATASOURCE, "refId": chr(ord("A") + i), "expr": t.expr, "legendFormat": t.legend,
+         "range": panel.kind == "timeseries", "instant": panel.kind == "stat"}
+        for i, t in enumerate(panel.targets)
+    ]  # fmt: skip
+    defaults: dict[str, Any] = {"unit": panel.unit}
+    if panel.kind == "timeseries":
+        defaults["custom"] = {"drawStyle": "line", "lineWidth": 1, "fillOpacity": 10, "showPoints": "never",
+                              "spanNulls": False, "axisLabel": panel.axis_label}  # fmt: skip
+        options: dict[str, Any] = {"legend": {"displayMode": "table", "placement": "bottom", "calcs": ["max", "mean"],
+                                              "showLegend": True},
+                                   "tooltip": {"mode": "multi", "sort": "desc"}}  # fmt: skip
+    else:
+        options = {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+                   "colorMode": "value", "graphMode": "none", "textMode": "value_and_name"}  # fmt: skip
+    return {
+        "id": panel_id, "type": panel.kind, "title": panel.title, "description": panel.description,
+        "datasource": DATASOURCE, "gridPos": {"h": PANEL_HEIGHT, "w": PANEL_WIDTH, "x": x, "y": y},
+        "targets": targets, "fieldConfig": {"defaults": defaults, "overrides": []}, "options": options,
+    }  # fmt: skip
+
+
+def build(title: str, uid: str, description: str, items: list[Row | Panel], with_controller: bool) -> dict[str, Any]:
+    """A dashboard dict: rows span the width, panels flow two per line below their row."""
+    panels: list[dict[str, Any]] = []
+    y, x, panel_id = 0, 0, 1
+    for item in items:
+        if isinstance(item, Row):
+            y += PANEL_HEIGHT if x else 0
+            x = 0
+            panels.append({"id": panel_id, "type": "row", "title": item.title, "collapsed": False, "panels": [],
+                           "gridPos": {"h": 1, "w": GRID_COLUMNS, "x": 0, "y": y}})  # fmt: skip
+            y += 1
+        else:
+            panels.append(_panel(item, panel_id, x, y))
+            x += PANEL_WIDTH
+            if x >= GRID_COLUMNS:
+                x, y = 0, y + PANEL_HEIGHT
+        panel_id += 1
+    return {
+        "title": title, "uid": uid, "description": description, "tags": ["benchkit", "spark-operator"],
+        "editable": True, "graphTooltip": 1, "schemaVersion": SCHEMA_VERSION, "version": 1,
+        "time": {"from": "now-1h", "to": "now"}, "refresh": "10s", "timezone": "browser",
+        "templating": {"list": _variables(with_controller)}, "annotations": {"list": []},
+        "links": [], "panels": panels,
+    }  # fmt: skip
+
+
+def render_all() -> dict[str, str]:
+    """File name -> JSON text, for every dashboard."""
+    operator = build(
+        "Spark Operator benchmark", "benchkit-spark-operator",
+        "What the Spark Operator does with the load benchkit offers: throughput, backlog, latency, work queue, "
+        "workers, CPU. Generated by benchkit/observe/dashboards.py; edit there, not here.",
+        OPERATOR, with_controller=True,
+    )  # fmt: skip
+    cluster = build(
+        "Cluster under load", "benchkit-cluster-under-load",
+        "The Kubernetes control plane and nodes during a benchkit run: API-server latency and request rates, "
+        "stored objects, pending pods, nodes. Generated by benchkit/observe/dashboards.py; edit there, not here.",
+        CLUSTER, with_controller=False,
+    )  # fmt: skip
+    return {
+        "spark-operator-benchmark.json": json.dumps(operator, indent=2) + "\n",
+        "cluster-under-load.json": json.dumps(cluster, indent=2) + "\n",
+    }
+
+
+def main(argv: list[str]) -> int:
+    check = "--check" in argv
+    args = [a for a in argv if a != "--check"]
+    out_dir = Path(args[0]) if args else Path(__file__).resolve().parents[2] / "dashboards"
+    stale = []
+    for name, text in render_all().items():
+        path = out_dir / name
+        if check:
+            if not path.is_file() or path.read_text() != text:
+                stale.append(str(path))
+        else:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            print(f"wrote {path}")
+    if stale:
+        print(f"stale (run python -m benchkit.observe.dashboards): {', '.join(stale)}")
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

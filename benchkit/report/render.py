@@ -1,0 +1,60 @@
+"""Jinja2 rendering of benchkit's HTML pages (report, compare, suite) and small value formatters."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import jinja2
+
+from benchkit import __version__
+
+
+def fmt(value: Any) -> str:  # noqa: PLR0911 - one return per kind of value
+    """Numbers to at most 4 significant digits, None to an en dash, the rest as text."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 10000 else f"{value:.4g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(fmt(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+LEAVES = ("slo",)
+"""Mappings kept whole when flattening (their keys are expressions, not names)."""
+
+
+def flatten(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested dicts to (dotted key, value) rows, in order."""
+    rows: list[tuple[str, Any]] = []
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value and key not in LEAVES:
+            rows += flatten(value, f"{name}.")
+        elif key in LEAVES and isinstance(value, dict):
+            rows.append((name, sorted(value.values())))
+        else:
+            rows.append((name, value))
+    return rows
+
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("benchkit.report", "templates"),
+    autoescape=jinja2.select_autoescape(["html", "j2"]),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render(template: str, **context: Any) -> str:
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return _ENV.get_template(template).render(fmt=fmt, version=__version__, generated=generated, **context)

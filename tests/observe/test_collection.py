@@ -1,0 +1,115 @@
+"""Collection against a real Prometheus that scraped the twin during two real `benchkit run`s."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import observekit
+import pytest
+
+from benchkit.observe import collect, profiles
+from benchkit.observe.promql import PromClient, QueryError
+
+pytestmark = pytest.mark.slow
+CORE = {
+    "operator_seen_per_min", "operator_submitted_per_min", "operator_completed_per_min", "operator_running_apps",
+    "workqueue_depth", "workqueue_adds_per_s", "workqueue_queue_p99", "workqueue_work_p99", "operator_active_workers",
+    "operator_max_workers", "operator_cpu_cores", "operator_start_latency_p99", "operator_submitted_in_window",
+    "workqueue_depth_max", "apiserver_latency_p99_by_verb", "apiserver_requests_by_code", "apiserver_objects",
+    "apiserver_sparkapplication_requests_by_verb",
+}  # fmt: skip
+NOT_ON_THE_TWIN = {"apiserver_flowcontrol_seats", "nodes_ready", "pods_by_phase", "operator_container_memory_bytes",
+                   "node_cpu_utilisation"}  # fmt: skip
+
+
+def _report(run: Path) -> dict[str, dict[str, object]]:
+    doc = json.loads((run / "metrics" / "collection.json").read_text())
+    return {m["name"]: m for m in doc["metrics"]}
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_benchkit_run_collected_every_profile_metric(observed: observekit.Environment) -> None:
+    report = _report(observed.base.path)
+    assert set(report) == {m.name for m in profiles.load()}
+    errors = {n: m["error"] for n, m in report.items() if m["status"] == "error"}
+    assert not errors, f"queries that did not run on a real Prometheus: {errors}"
+    ok = {n for n, m in report.items() if m["status"] == "ok"}
+    assert ok >= CORE, f"missing: {CORE - ok}"
+    assert {n for n, m in report.items() if m["status"] == "empty"} == NOT_ON_THE_TWIN
+    for name in ok:
+        assert (observed.base.path / "metrics" / f"{name}.csv").is_file()
+    for name in NOT_ON_THE_TWIN:
+        assert not (observed.base.path / "metrics" / f"{name}.csv").exists()
+    assert "metrics from" in observed.base.output and "without data" in observed.base.output
+
+
+def test_csv_values_match_the_run(observed: observekit.Environment) -> None:
+    window = collect.run_window(observed.base.path)
+    submitted = _rows(observed.base.path / "metrics" / "operator_submitted_in_window.csv")
+    assert len(submitted) == 1
+    assert 45 <= float(submitted[0]["value"]) <= 75  # 60 submissions; increase() extrapolates at the edges
+    depth = _rows(observed.base.path / "metrics" / "workqueue_depth.csv")
+    stamps = [float(r["timestamp"]) for r in depth]
+    assert stamps == sorted(stamps) and stamps[0] >= window.start - 1e-3
+    assert abs(stamps[-1] - window.end) < 1e-3  # the end-of-window instant point
+    assert abs(float(depth[0]["elapsed_s"]) - (stamps[0] - window.start)) < 1e-3
+    by_verb = {r["verb"] for r in _rows(observed.base.path / "metrics" / "apiserver_latency_p99_by_verb.csv")}
+    assert {"POST", "DELETE"} <= by_verb  # creates by benchkit, deletes of finished apps (scenario delete)
+
+
+def test_saturation_shows_in_the_collected_queue_depth(observed: observekit.Environment) -> None:
+    def deepest(run: Path) -> float:
+        return float(_rows(run / "metrics" / "workqueue_depth_max.csv")[0]["value"])
+
+    assert deepest(observed.candidate.path) > deepest(observed.base.path) + 5
+
+
+def test_collect_cli_recollects_with_a_custom_profile(observed: observekit.Environment, tmp_path: Path) -> None:
+    run = tmp_path / "run"  # a copy: other tests read the shared run folder
+    shutil.copytree(observed.base.path, run)
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("- {name: my_depth, kind: range, query: 'max(workqueue_depth)', unit: items}\n"
+                    "- {name: my_typo, kind: range, query: 'sum(rate(nonexistent_total[$rate]))'}\n"
+                    "- {name: my_bad, kind: instant, query: 'sum(rate(x[5m])'}\n")  # fmt: skip
+    proc = observekit.benchkit("collect", str(run), "--prometheus-url", observed.prometheus.url, "--profile", str(mine),
+                               "--step", "2", "--scrape-interval", "1")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "ok     my_depth" in proc.stdout and "empty  my_typo" in proc.stdout and "error  my_bad" in proc.stdout
+    assert "3 metrics: 1 ok, 1 without data (my_typo), 1 failed (my_bad)" in proc.stdout
+    report = _report(run)
+    assert report["my_bad"]["error"].startswith("bad_data:")
+    rows = _rows(run / "metrics" / "my_depth.csv")
+    assert len(rows) >= 3 and float(rows[1]["timestamp"]) - float(rows[0]["timestamp"]) == pytest.approx(2.0)
+
+
+def test_collect_cli_errors(observed: observekit.Environment, tmp_path: Path) -> None:
+    run = str(observed.base.path)
+    down = observekit.benchkit("collect", run, "--prometheus-url", "http://127.0.0.1:9")
+    assert down.returncode == 1 and "unreachable" in down.stderr and len(down.stderr.strip().splitlines()) == 1
+    for args, message in [
+        (["collect", str(tmp_path), "--prometheus-url", "http://x"], "not a run folder"),
+        (["collect", run], "exactly one of --prometheus-url or --stack"),
+        (["collect", run, "--prometheus-url", "http://x", "--profile", "nope"], "not a built-in profile"),
+        (["collect", run, "--prometheus-url", "http://x", "--step", "0"], "must be > 0"),
+    ]:
+        proc = observekit.benchkit(*args)
+        assert proc.returncode == 2 and message in proc.stderr, (args, proc.stderr)
+
+
+def test_client_reports_errors_per_query(observed: observekit.Environment) -> None:
+    prom = observed.prometheus.client
+    with pytest.raises(QueryError) as info:
+        prom.instant("sum(rate(workqueue_adds_total[1m])")
+    assert info.value.kind == "bad_data"
+    assert prom.instant("vector(2)").series[0].points[0][1] == 2.0
+    assert "sparkapplication" in prom.label_values("controller", "controller_runtime_active_workers")
+    with pytest.raises(QueryError) as info:
+        PromClient("http://127.0.0.1:9", timeout=2).instant("up")
+    assert info.value.kind == "unreachable"
