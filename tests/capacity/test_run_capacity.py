@@ -148,7 +148,8 @@ def test_budget_within_or_forced(env: FakeStack) -> None:
 
 def embedded_run(results: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "benchkit", "run", "--results-dir", str(results), *args],
+    return subprocess.run([sys.executable, "-m", "benchkit", "run", "--results-dir", str(results), "--prometheus-url",
+                           "off", *args],
                           capture_output=True, text=True, timeout=240, env=env, check=False)  # fmt: skip
 
 
