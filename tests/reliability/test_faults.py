@@ -173,14 +173,36 @@ def test_kill_9_mid_run_then_summarize_and_teardown(make_twin, tmp_path: Path) -
     assert again.returncode == 0 and "nothing to do" in again.stdout, again.stdout
 
 
-def _create_foreign_app(twin) -> str:  # type: ignore[no-untyped-def]
-    """An app of another benchkit run; returns its API path."""
-    body = template.render(template.load(), run_id="other-run", scenario="keep", seq=0, namespace=NAMESPACES[0],
-                           app_seconds=600)  # fmt: skip
-    path = f"/apis/sparkoperator.k8s.io/v1beta2/namespaces/{NAMESPACES[0]}/sparkapplications"
+def test_teardown_rides_out_api_faults(make_twin) -> None:  # type: ignore[no-untyped-def]
+    """After a big run the API server throttles: teardown retries 429 / 500 / resets instead of giving up."""
+    twin = make_twin()
+    other = _create_foreign_app(twin)
+    for seq in range(30):
+        _create_app(twin, "flaky-run", seq)
+    twin.admin("POST", "faults", {"fault_rate": 0.5, "seed": 3})  # half of all writes fail; the sequence is seeded
+    down = benchkit("teardown", "--kubeconfig", str(twin.kubeconfig), "--run", "flaky-run")
+    faults = twin.admin("GET", "stats")["faults"]
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert "deleted 30 in spark-team-a, spark-team-b, spark-team-c; none remain" in down.stdout, down.stdout
+    assert faults.get("429", 0) >= 1 and sum(faults.values()) >= 3, faults  # it did meet what it must ride out
+    twin.admin("POST", "faults", {"fault_rate": 0.0})
+    assert run_objects(twin, "flaky-run") == {"sparkapplications": [], "pods": []}
+    assert twin.request("GET", other)[0] == 200
+
+
+def _create_app(twin, run_id: str, seq: int) -> str:  # type: ignore[no-untyped-def]
+    """An app of `run_id` (round-robin over the namespaces); returns its API path."""
+    ns = template.namespace_for(seq, NAMESPACES)
+    body = template.render(template.load(), run_id=run_id, scenario="keep", seq=seq, namespace=ns, app_seconds=600)
+    path = f"/apis/sparkoperator.k8s.io/v1beta2/namespaces/{ns}/sparkapplications"
     status, created = twin.request("POST", path, body)
     assert status == 201, created
     return f"{path}/{created['metadata']['name']}"
+
+
+def _create_foreign_app(twin) -> str:  # type: ignore[no-untyped-def]
+    """An app of another benchkit run; returns its API path."""
+    return _create_app(twin, "other-run", 0)
 
 
 def test_ctrl_c_stops_submitting_finishes_tracking_and_cleans_up(make_twin, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
