@@ -132,7 +132,9 @@ def wait_for(twin: TwinProcess, run: str, apps: int, pods: int, timeout: float) 
     while time.monotonic() - start < timeout:
         running = sum(1 for t in twin.admin("GET", f"history?labelSelector=benchkit.io/run-id%3D{run}")["items"]
                       if t["state"] == "RUNNING")  # fmt: skip
-        if running >= apps and twin.admin("GET", "stats")["objects"]["pods"] >= pods:
+        objects = twin.admin("GET", "stats")["objects"]
+        spark_pods = objects["pods"] - objects.get("daemonsets", 0) * objects["nodes"]  # not the DaemonSets' pods
+        if running >= apps and spark_pods >= pods:
             return time.monotonic() - start
         time.sleep(1.0)
     raise SystemExit(f"the model did not catch up within {timeout:g} s")

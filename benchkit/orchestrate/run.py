@@ -22,7 +22,7 @@ from benchkit.kube import cleanup as kube_cleanup
 from benchkit.kube import cluster
 from benchkit.load.schedule import RateProfile, mono_origin  # pure: no Locust, no gevent
 from benchkit.load.spec import LoadSpec
-from benchkit.orchestrate import observe_steps, table
+from benchkit.orchestrate import capacity_steps, observe_steps, table
 from benchkit.orchestrate.context import RunContext, Step
 from benchkit.orchestrate.progress import Progress, Snapshot
 from benchkit.orchestrate.target import secrets_of, start_target, stop_target, twin_settings
@@ -177,6 +177,7 @@ PIPELINE: list[Step] = [
     Step("results", results, always=True),
     Step("stop_target", stop_target, always=True),
 ]
+PIPELINE = capacity_steps.add_to(PIPELINE)
 PIPELINE = observe_steps.add_to(PIPELINE)
 
 

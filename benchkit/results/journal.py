@@ -40,7 +40,8 @@ watch         resource ("sparkapplications"|"pods"), what ("open"|"closed"|"erro
 stage         name (e.g. "submitting", "submitted_all", "tracking_done", "cleanup"), detail (dict);
               tracking_done.detail: api_requests (tracker lists + watch opens), delete_requests, all_done;
               delete_failed.detail: app, ns, error (the delete scenario gave up on one app)
-node_count    group, desired, ready, reason: a node-group size decision or observation
+node_count    group, desired, ready, reason: a node-group size decision or observation (src "orchestrator"
+              for --prescale; src "autoscaler" adds needed, active_pods, pending_pods, backlog_pods)
 run_end       reason ("done"|"timeout"|"interrupted"|"error"|"budget"|"slo"), detail
 cleanup       scenario, deleted (int), remaining (int)
 """

@@ -19,7 +19,7 @@ from aiohttp import web
 from benchkit.twin import listing, tables, watch
 from benchkit.twin.driver import Driver
 from benchkit.twin.record import Event, Record
-from benchkit.twin.resources import NAMESPACES, NODES, PODS, SPARK_APPS, ResourceType, lookup
+from benchkit.twin.resources import DAEMONSETS, NAMESPACES, NODES, PODS, SPARK_APPS, ResourceType, lookup
 from benchkit.twin.selectors import parse_fields, parse_labels
 from benchkit.twin.status import ApiFailure, bad_request, expired_status, invalid, not_found
 from benchkit.twin.store import ADDED, Store
@@ -33,6 +33,7 @@ _FIELDS = {
     "nodes": ("metadata.name",),
     "namespaces": ("metadata.name", "status.phase"),
     "sparkapplications": ("metadata.name", "metadata.namespace"),
+    "daemonsets": ("metadata.name", "metadata.namespace"),
 }
 _GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _NAME_REQUIRED = {"reason": "FieldValueRequired", "message": "Required value: name or generateName is required",
@@ -96,6 +97,9 @@ class KubeApi:
         self.rng = random.Random(seed)
 
     async def handle(self, request: web.Request, route: Route, verb: str) -> web.StreamResponse:
+        if route.resource is DAEMONSETS and verb not in ("GET", "LIST", "WATCH"):
+            raise ApiFailure(405, "the twin's DaemonSets are the cluster's own (aws-node, kube-proxy, ebs-csi-node, "
+                                  "node-exporter): read-only", "MethodNotAllowed")  # fmt: skip
         if verb == "GET":
             return self.get(request, route)
         if verb == "LIST":

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchkit import clock
+from benchkit.twin.daemonsets import DaemonSetController, is_daemon_pod
 from benchkit.twin.model.interface import (
     AppDeleted,
     AppStatus,
@@ -59,6 +60,7 @@ class Driver:
         self.transitions: list[Transition] = []
         self.node_groups: dict[str, int] = {}
         self.changes_applied = 0
+        self.daemonsets = DaemonSetController(store)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -66,6 +68,7 @@ class Driver:
 
     def apply(self, changes: list[Change], now: float) -> None:
         store = self.store
+        nodes_changed = False
         for ch in changes:
             if isinstance(ch, PodUpdated):
                 store.update(PODS, ch.namespace, ch.name, ch.status, ch.node_name)
@@ -80,10 +83,15 @@ class Driver:
                     self.collect_pods(ch.namespace, ch.name, now)
             elif isinstance(ch, NodeAdded):
                 store.replace(NODES, ch.node)
+                nodes_changed = True
             elif isinstance(ch, NodeUpdated):
                 store.update(NODES, "", ch.name, ch.status)
+                nodes_changed = True
             elif isinstance(ch, NodeRemoved):
                 store.delete(NODES, "", ch.name, now)
+                nodes_changed = True
+        if nodes_changed:
+            self.daemonsets.sync(now)
         self.changes_applied += len(changes)
 
     def _app_status(self, ch: AppStatus, now: float) -> None:
@@ -150,6 +158,8 @@ class Driver:
             self.apply(self.model.pod_deleted(ns, name, now), now)
         except (KeyError, ValueError):  # a pod created through the API: the model never knew it
             log.debug("model did not know pod %s/%s", ns, name)
+        if is_daemon_pod(ns, name):  # the DaemonSet controller puts it back
+            self.daemonsets.sync(now)
         self.wake()
 
     def scale(self, group: str, count: int, now: float) -> None:

@@ -62,9 +62,13 @@ SPARK_APPS = ResourceType(
     ("sparkapp",),
     ("all",),
 )
-ALL = (NAMESPACES, NODES, PODS, SPARK_APPS)
+APPS_GROUP = "apps"
+DAEMONSETS = ResourceType("daemonsets", "daemonset", "DaemonSet", APPS_GROUP, "v1", True, ("ds",), ("all",))
+"""Read-only: the cluster's own DaemonSets (benchkit/twin/daemonsets.py)."""
+ALL = (NAMESPACES, NODES, PODS, SPARK_APPS, DAEMONSETS)
 CORE = {r.plural: r for r in ALL if not r.group}
 SPARK = {r.plural: r for r in ALL if r.group == SPARK_GROUP}
+APPS = {r.plural: r for r in ALL if r.group == APPS_GROUP}
 
 
 def _resource_entry(r: ResourceType) -> dict[str, Any]:
@@ -96,7 +100,7 @@ def resource_list(group_version: str, resources: list[ResourceType]) -> dict[str
     entries: list[dict[str, Any]] = []
     for r in resources:
         entries.append(_resource_entry(r))
-        if r.plural in ("pods", "sparkapplications", "nodes", "namespaces"):
+        if r.plural in ("pods", "sparkapplications", "nodes", "namespaces", "daemonsets"):
             entries.append(_status_entry(r))
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": entries}
 
@@ -109,23 +113,27 @@ def core_versions(server_address: str) -> dict[str, Any]:
     }
 
 
+_GROUPS = {APPS_GROUP: "v1", SPARK_GROUP: SPARK_VERSION}
+
+
 def group_list() -> dict[str, Any]:
-    version = {"groupVersion": f"{SPARK_GROUP}/{SPARK_VERSION}", "version": SPARK_VERSION}
-    group = {"name": SPARK_GROUP, "versions": [version], "preferredVersion": version}
-    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [group]}
+    groups = [group(name) for name in _GROUPS]
+    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [{k: g[k] for k in ("name", "versions",
+            "preferredVersion")} for g in groups if g is not None]}  # fmt: skip
 
 
 def group(name: str) -> dict[str, Any] | None:
-    if name != SPARK_GROUP:
+    if name not in _GROUPS:
         return None
-    version = {"groupVersion": f"{SPARK_GROUP}/{SPARK_VERSION}", "version": SPARK_VERSION}
-    return {
-        "kind": "APIGroup",
-        "apiVersion": "v1",
-        "name": SPARK_GROUP,
-        "versions": [version],
-        "preferredVersion": version,
-    }
+    version = {"groupVersion": f"{name}/{_GROUPS[name]}", "version": _GROUPS[name]}
+    return {"kind": "APIGroup", "apiVersion": "v1", "name": name, "versions": [version], "preferredVersion": version}
+
+
+def group_resources(group_name: str, version: str) -> list[ResourceType] | None:
+    """The resources of /apis/<group>/<version>, or None when the twin does not serve it."""
+    if _GROUPS.get(group_name) != version:
+        return None
+    return [r for r in ALL if r.group == group_name]
 
 
 def lookup(group_name: str, version: str, plural: str) -> ResourceType | None:
@@ -134,4 +142,6 @@ def lookup(group_name: str, version: str, plural: str) -> ResourceType | None:
         return CORE.get(plural)
     if group_name == SPARK_GROUP and version == SPARK_VERSION:
         return SPARK.get(plural)
+    if group_name == APPS_GROUP and version == "v1":
+        return APPS.get(plural)
     return None

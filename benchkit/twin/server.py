@@ -31,8 +31,8 @@ from benchkit.twin.store import Store
 
 log = logging.getLogger(__name__)
 _WRITES = ("POST", "PUT", "PATCH", "DELETE", "DELETECOLLECTION")
-_PATHS = ["/api", "/api/v1", "/apis", f"/apis/{resources.SPARK_GROUP}/{resources.SPARK_VERSION}", "/healthz",
-          "/livez", "/metrics", "/readyz", "/twin/v1", "/version"]  # fmt: skip
+_PATHS = ["/api", "/api/v1", "/apis", "/apis/apps/v1", f"/apis/{resources.SPARK_GROUP}/{resources.SPARK_VERSION}",
+          "/healthz", "/livez", "/metrics", "/readyz", "/twin/v1", "/version"]  # fmt: skip
 _NOT_FOUND = ApiFailure(404, "the server could not find the requested resource", "NotFound")
 
 
@@ -214,10 +214,8 @@ class TwinServer:
             return _json(resources.group_list())
         if len(parts) == 2 and parts[0] == "apis" and (group := resources.group(parts[1])) is not None:
             return _json(group)
-        if path == f"/apis/{resources.SPARK_GROUP}/{resources.SPARK_VERSION}":
-            return _json(
-                resources.resource_list(f"{resources.SPARK_GROUP}/{resources.SPARK_VERSION}", [resources.SPARK_APPS])
-            )
+        if len(parts) == 3 and parts[0] == "apis" and (served := resources.group_resources(parts[1], parts[2])):
+            return _json(resources.resource_list(f"{parts[1]}/{parts[2]}", served))
         if path == "/version":
             return _json(resources.KUBE_VERSION)
         if path == "/openapi/v3":

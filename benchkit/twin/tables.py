@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from benchkit import clock
-from benchkit.twin.resources import NAMESPACES, NODES, PODS, ResourceType
+from benchkit.twin.resources import DAEMONSETS, NAMESPACES, NODES, PODS, ResourceType
 
 Obj = dict[str, Any]
 _NAME = {
@@ -41,6 +41,8 @@ COLUMNS: dict[str, list[Obj]] = {
               _col("Kernel-Version", priority=1), _col("Container-Runtime", priority=1)],
     "namespaces": [_NAME, _col("Status", description="The status of the namespace"), _AGE],
     "sparkapplications": [_NAME, _col("Status"), _col("Attempts"), _col("Start"), _col("Finish"), _col("Age", "date")],
+    "daemonsets": [_NAME, _col("Desired", "integer"), _col("Current", "integer"), _col("Ready", "integer"),
+                   _col("Up-to-date", "integer"), _col("Available", "integer"), _col("Node Selector"), _AGE],
 }  # fmt: skip
 
 
@@ -127,6 +129,12 @@ def cells(resource: ResourceType, obj: Obj, now: float) -> list[Any]:
         return _node_cells(obj, now)
     if resource is NAMESPACES:
         return [obj["metadata"]["name"], (obj.get("status") or {}).get("phase", "Active"), _age(obj, now)]
+    if resource is DAEMONSETS:
+        st = obj.get("status") or {}
+        selector = ((obj.get("spec") or {}).get("template") or {}).get("spec", {}).get("nodeSelector") or {}
+        return [obj["metadata"]["name"], st.get("desiredNumberScheduled", 0), st.get("currentNumberScheduled", 0),
+                st.get("numberReady", 0), st.get("updatedNumberScheduled", 0), st.get("numberAvailable", 0),
+                ",".join(f"{k}={v}" for k, v in selector.items()) or "<none>", _age(obj, now)]  # fmt: skip
     return _app_cells(obj, now)
 
 

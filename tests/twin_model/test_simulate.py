@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from benchkit.twin.model import build_model
@@ -49,3 +51,15 @@ def test_too_few_nodes_leave_drivers_pending() -> None:
     started = [a for a in result.apps if a.driver_running is not None]
     assert 0 < len(started) <= 15
     assert result.peak_pending_pods >= 35
+
+
+def test_nodes_needed_timeline_follows_the_demand() -> None:
+    # 20 apps × 6 one-core pods alive together need 8 nodes; all of it is released once the apps end
+    model = build_model("fast", nodes=10, max_pods=220, seed=2)
+    arrivals = [(i * 0.01, make_app(f"t{i}", seconds=20, core_request="1")) for i in range(20)]
+    result = simulate(arrivals, model)
+    timeline = result.nodes_needed["bench"]
+    assert [t for t, _ in timeline] == sorted(t for t, _ in timeline)
+    assert max(n for _, n in timeline) == result.peak_nodes_needed["bench"] == 8
+    assert timeline[-1][1] == 0 and timeline[-1][0] <= (result.end or 0) + 1
+    assert all(a[1] != b[1] for a, b in itertools.pairwise(timeline))  # one entry per change

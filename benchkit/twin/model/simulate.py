@@ -63,6 +63,8 @@ class SimResult:
     """Node count × time per group, from the start to the end of the simulation."""
     operator_cpu_seconds: float
     states: dict[str, int] = field(default_factory=dict)
+    nodes_needed: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
+    """Per node group: (time, nodes the alive pods' requests need) at every change of that number."""
 
     @property
     def submission_window(self) -> float | None:
@@ -110,6 +112,8 @@ class _Tracker:
         self._group_cache: dict[tuple[tuple[str, str], ...], str] = {}
         self._demand = {name: [0, 0, 0] for name in groups}
         self.peak_nodes = dict.fromkeys(groups, 0)
+        self.need_timeline: dict[str, list[tuple[float, int]]] = {name: [] for name in groups}
+        self._now = 0.0
         self.pending = 0
         self.peak_pending = 0
 
@@ -119,6 +123,7 @@ class _Tracker:
         self.apps[key] = AppTimeline(key[0], key[1], created=t)
 
     def feed(self, t: float, changes: list[Change]) -> None:
+        self._now = t
         for change in changes:
             if isinstance(change, PodUpdated):
                 self._pod_updated(t, change)
@@ -203,10 +208,14 @@ class _Tracker:
         demand[0] += cpu
         demand[1] += mem
         demand[2] += pods
-        if cpu > 0:
-            cap = self._capacity[group]
-            need = max(math.ceil(demand[0] / cap[0]), math.ceil(demand[1] / cap[1]), math.ceil(demand[2] / cap[2]))
-            self.peak_nodes[group] = max(self.peak_nodes[group], need)
+        cap = self._capacity[group]
+        need = max(math.ceil(demand[0] / cap[0]), math.ceil(demand[1] / cap[1]), math.ceil(demand[2] / cap[2]), 0)
+        self.peak_nodes[group] = max(self.peak_nodes[group], need)
+        timeline = self.need_timeline[group]
+        if timeline and timeline[-1][0] == self._now:  # several changes at one instant: keep the last
+            timeline.pop()
+        if not timeline or timeline[-1][1] != need:
+            timeline.append((self._now, need))
 
     def _group_of(self, selector: dict[str, str]) -> str:
         key = tuple(sorted(selector.items()))
@@ -240,6 +249,7 @@ class _Tracker:
             peak_pending_pods=self.peak_pending,
             peak_nodes_needed=dict(self.peak_nodes),
             node_seconds=node_seconds,
+            nodes_needed={g: list(tl) for g, tl in self.need_timeline.items() if tl},
             operator_cpu_seconds=model.operator.cpu.cpu_seconds_at(end),
             states=states,
         )

@@ -1,0 +1,213 @@
+"""`benchkit run`'s capacity steps: budget guard, lease, --prescale, --autoscale, budget meter, --teardown.
+
+Per target: with `--stack` everything acts on the stack's EKS node groups (and takes the stack's lease);
+on the embedded twin `--prescale` waits for the twin's bench nodes and `--teardown` is the run's cleanup
+(the twin has no node-group API benchkit may call); `--autoscale` needs `--stack`. `--budget` always
+prices the run as on AWS (the default stack, or `--stack`'s), so the guard can be rehearsed locally.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from benchkit.capacity import budget, lease, nodegroups, pricing, readiness, target
+from benchkit.capacity import teardown as teardown_mod
+from benchkit.capacity.readiness import GroupState
+from benchkit.errors import ConfigError
+from benchkit.kube.stack import read_stack_outputs
+from benchkit.orchestrate import autoscale_run, planning
+from benchkit.orchestrate.context import RunContext, Step, insert_after
+from benchkit.results import journal
+from benchkit.settings.run import parse_min_max
+
+EMBEDDED_BENCH_GROUP = "bench"
+"""The twin names its node groups by role."""
+
+
+def check(ctx: RunContext) -> None:
+    """Bad combinations and sizes, then the budget guard: all before anything is created (exit 2)."""
+    s = ctx.settings
+    if s.autoscale and s.prescale:
+        raise ConfigError("--autoscale and --prescale exclude each other: the autoscaler sizes the bench group")
+    if s.autoscale and s.stack is None:
+        raise ConfigError("--autoscale needs --stack: it resizes the stack's EKS node group "
+                          "(the embedded twin and a plain --kubeconfig have no node-group API)")  # fmt: skip
+    if s.prescale and s.stack is None and not s.embedded:
+        raise ConfigError("--prescale needs --stack (or the embedded twin): a plain --kubeconfig names no node group")
+    outputs = read_stack_outputs(s.stack) if s.stack else None
+    if outputs is not None:
+        aws = target.from_stack(outputs)
+        ctx.extras["aws"] = aws
+        want = parse_min_max(s.autoscale, "autoscale")[1] if s.autoscale else s.nodes if s.prescale else None
+        if want is not None:
+            ref = aws.group("bench")
+            nodegroups.scaling_config(ref, nodegroups.NodeGroups(aws.region).describe(ref), want)
+    if s.budget is not None:
+        _budget_guard(ctx, outputs)
+
+
+def _budget_guard(ctx: RunContext, outputs: Any) -> None:
+    s = ctx.settings
+    assert s.budget is not None
+    estimate = planning.plan_run(s, outputs=outputs)
+    ctx.extras["plan"] = estimate
+    usd = estimate.cost.total_usd
+    if usd > s.budget and not s.yes:
+        raise ConfigError(f"budget: the plan estimates ${usd:,.2f} for this run, over --budget ${s.budget:,.2f} "
+                          "(see `benchkit plan` for the breakdown); pass --yes to start anyway")  # fmt: skip
+    verdict = "within" if usd <= s.budget else "OVER (--yes given)"
+    ctx.console.print(f"benchkit: plan estimate ${usd:,.2f} for this run: {verdict} the budget ${s.budget:,.2f}; "
+                      "the run stops and tears down if its elapsed cost passes it", highlight=False)  # fmt: skip
+
+
+def take_lease(ctx: RunContext) -> None:
+    """With --stack: hold the stack's lease for the whole run (a busy stack is exit 2, before anything)."""
+    aws = ctx.extras.get("aws")
+    if aws is None or ctx.settings.stack is None:
+        return
+    parameter = aws.lease_parameter
+    if parameter is None:
+        ctx.console.print("benchkit: the stack has no janitor (leaseParameter is null): no dead-man's switch for "
+                          "this run; tear down yourself if benchkit dies", highlight=False)  # fmt: skip
+        return
+
+    def warn(exc: Exception) -> None:
+        ctx.console.print(f"benchkit: lease: {exc}", highlight=False)
+
+    keeper = lease.LeaseKeeper(lease.Lease(parameter, ctx.run_id, region=aws.region), on_error=warn)
+    keeper.start()
+    ctx.extras["lease"] = keeper
+
+
+def prescale(ctx: RunContext) -> None:
+    """--prescale: the bench group at --nodes, every node Ready with its DaemonSets, before submitting."""
+    s = ctx.settings
+    if not s.prescale or ctx.target is None or ctx.journal is None:
+        return
+    aws = ctx.extras.get("aws")
+    show = _progress(ctx, s.nodes)
+    if aws is not None:
+        ref = aws.group("bench")
+        ctx.console.print(f"benchkit: pre-scaling {ref} to {s.nodes} nodes", highlight=False)
+        result = nodegroups.scale(ref, s.nodes, kube=ctx.target.api, wait=True, on_progress=show)
+        name, state, how = ref.name, result.state, f"prescale: desired {result.before.desired} -> {s.nodes}"
+    else:
+        name, how = EMBEDDED_BENCH_GROUP, "prescale: the embedded twin starts at --nodes; waited for them"
+        state = readiness.wait_for(ctx.target.api, name, s.nodes, timeout=nodegroups.SCALE_TIMEOUT_S, on_progress=show)
+    ready = state.ready if state is not None else 0
+    ctx.journal.emit(journal.NODE_COUNT, group=name, desired=s.nodes, ready=ready, reason=how)
+
+
+def start_watchers(ctx: RunContext) -> None:
+    """--autoscale: the autoscaler thread; --budget: the cost meter thread."""
+    s = ctx.settings
+    aws = ctx.extras.get("aws")
+    if s.autoscale and aws is not None:
+        ref, groups = aws.group("bench"), nodegroups.NodeGroups(aws.region)
+        scaler = autoscale_run.build(ctx, ref, groups, planning.rate_profile(s))
+        ctx.console.print(f"benchkit: autoscaling {ref} within {s.autoscale} (pods per node "
+                          f"{scaler.policy.pods_per_node})", highlight=False)  # fmt: skip
+        scaler.step()  # the first decision before the first submission (at least MIN nodes)
+        scaler.start()
+        ctx.extras["autoscaler"] = scaler
+    if s.budget is not None and ctx.target is not None:
+        region = aws.region if aws is not None else planning.region_of(planning.PriceOptions(), None)
+        prices = pricing.resolve(region)
+        api = ctx.target.api
+        meter = budget.CostMeter(lambda: budget.hourly_rate(budget.nodes_by_type(api), prices), s.budget,
+                                 lambda spent: _over_budget(ctx, spent))  # fmt: skip
+        meter.start()
+        ctx.extras["meter"] = meter
+
+
+def stop_watchers(ctx: RunContext) -> None:
+    scaler = ctx.extras.pop("autoscaler", None)
+    if scaler is not None:
+        scaler.stop()
+        for error in scaler.errors[-3:]:
+            ctx.console.print(f"benchkit: autoscaler: {error}", highlight=False)
+    meter = ctx.extras.get("meter")
+    if meter is not None:
+        spent = meter.stop()
+        ctx.extras["spent_usd"] = spent
+        if ctx.journal is not None:
+            ctx.journal.emit(journal.STAGE, name="cost", detail={"elapsed_usd": round(spent, 4),
+                             "budget_usd": ctx.settings.budget, "exceeded": meter.exceeded})  # fmt: skip
+    if ctx.extras.get("abort") == "budget":
+        ctx.end_reason = "budget"
+
+
+def teardown(ctx: RunContext) -> None:
+    """--teardown (or a budget abort): the run's objects by label, and with --stack the bench group to zero."""
+    s = ctx.settings
+    if not (s.teardown or ctx.extras.get("abort") == "budget") or ctx.target is None:
+        return
+    aws = ctx.extras.get("aws")
+    if ctx.journal is not None:
+        ctx.journal.emit(journal.STAGE, name="teardown", detail={"stack": s.stack})
+    groups = [aws.group("bench")] if aws is not None else []
+    if aws is None:
+        ctx.console.print("benchkit: teardown: no --stack: deleting the run's objects only (no node group to scale)",
+                          highlight=False)  # fmt: skip
+    try:
+        report = teardown_mod.teardown(
+            kube=ctx.target.api, run_id=ctx.run_id, groups=groups,
+            prices=pricing.resolve(aws.region) if aws is not None else None,
+            instance_types=aws.instance_types if aws is not None else None,
+            on_progress=_progress(ctx, 0),
+        )  # fmt: skip
+    except teardown_mod.TeardownFailed as exc:
+        _print_lines(ctx, exc.report.lines())
+        raise
+    _print_lines(ctx, report.lines())
+
+
+def _print_lines(ctx: RunContext, lines: list[str]) -> None:
+    for line in lines:
+        ctx.console.print(f"benchkit: {line.strip()}", highlight=False)
+
+
+def release_lease(ctx: RunContext) -> None:
+    keeper = ctx.extras.pop("lease", None)
+    if keeper is not None:
+        keeper.stop()
+
+
+def verdict(ctx: RunContext) -> None:
+    if ctx.extras.get("abort") == "budget":
+        spent, cap = ctx.extras.get("spent_usd", 0.0), ctx.settings.budget or 0.0
+        raise budget.BudgetExceeded(f"budget: the run's elapsed cost ${spent:,.2f} passed --budget ${cap:,.2f}: "
+                                    f"stopped and torn down; results in {ctx.run_dir}")  # fmt: skip
+
+
+def add_to(pipeline: list[Step]) -> list[Step]:
+    """The run pipeline with the capacity steps in place."""
+    p = insert_after(pipeline, "validate", Step("capacity_check", check))
+    p = insert_after(p, "preflight", Step("lease", take_lease))
+    p = insert_after(p, "manifest", Step("prescale", prescale))
+    p = insert_after(p, "prescale", Step("capacity_watch", start_watchers))
+    p = insert_after(p, "track", Step("capacity_stop", stop_watchers, always=True))
+    p = insert_after(p, "cleanup", Step("teardown", teardown, always=True))
+    p = insert_after(p, "teardown", Step("lease_release", release_lease, always=True))
+    return [*p, Step("budget_verdict", verdict, always=True)]
+
+
+def _over_budget(ctx: RunContext, spent: float) -> None:
+    """Called by the meter thread: stop submitting and tracking, as two Ctrl-C would."""
+    ctx.extras["abort"] = "budget"
+    ctx.console.print(f"benchkit: budget: elapsed cost ${spent:,.2f} passed ${ctx.settings.budget:,.2f}: stopping",
+                      highlight=False)  # fmt: skip
+    ctx.interrupt()
+    ctx.interrupt()
+
+
+def _progress(ctx: RunContext, count: int) -> Any:
+    last: dict[str, str] = {}
+
+    def show(state: GroupState, elapsed: float) -> None:
+        line = state.describe(count)
+        if last.get("line") != line:
+            ctx.console.print(f"benchkit: [{elapsed:4.0f}s] {line}", highlight=False)
+            last["line"] = line
+
+    return show
