@@ -8,11 +8,11 @@ that observes, decides, applies the decision through `nodegroups` and journals e
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from benchkit.capacity.periodic import Periodic
 from benchkit.errors import ConfigError
 
 GROUP_ROLE = "bench"
@@ -148,11 +148,11 @@ class Autoscaler:
         self.policy = policy
         self.interval = interval
         self.ticks: list[Tick] = []
-        self.errors: list[str] = []
         self._observe, self._apply, self._record, self._clock = observe, apply, record, clock
         self._last_change: float | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = Periodic("benchkit-autoscaler", interval, self.step, first_now=True)
+        self.errors = self._loop.errors
+        """One line per failed tick (the next tick retries)."""
 
     def step(self) -> Tick:
         """One observe/decide/apply/record round (the loop body; tests call it directly)."""
@@ -169,18 +169,7 @@ class Autoscaler:
         return tick
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="benchkit-autoscaler", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=60)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.step()
-            except Exception as exc:  # a failed tick is recorded; the next one retries
-                self.errors.append(f"{type(exc).__name__}: {' '.join(str(exc).split())}")
-            self._stop.wait(self.interval)
+        self._loop.stop(timeout=60)

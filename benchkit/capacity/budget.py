@@ -6,7 +6,6 @@ prices what is actually up, including nodes that are still joining or leaving, w
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -14,6 +13,7 @@ from collections.abc import Callable, Mapping
 from kubernetes import client as k8s
 
 from benchkit.capacity.kubeapi import list_items
+from benchkit.capacity.periodic import Periodic
 from benchkit.capacity.pricing import PriceTable
 from benchkit.errors import BenchkitError
 
@@ -61,10 +61,9 @@ class CostMeter:
         self.usd_per_hour = 0.0
         self.exceeded = False
         self.errors: list[str] = []
-        self._rate, self._on_exceeded, self._interval, self._clock = rate, on_exceeded, interval, clock
+        self._rate, self._on_exceeded, self._clock = rate, on_exceeded, clock
         self._last: float | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = Periodic("benchkit-budget", interval, self.sample)
 
     def sample(self, notify: bool = True) -> float:
         """Add the cost since the last sample at the last rate, then read the rate again. Returns spent USD."""
@@ -83,16 +82,9 @@ class CostMeter:
 
     def start(self) -> None:
         self.sample()
-        self._thread = threading.Thread(target=self._loop, name="benchkit-budget", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> float:
         """Stop sampling; the final figure includes the time since the last sample (no callback any more)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        self._loop.stop()
         return self.sample(notify=False)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self._interval):
-            self.sample()

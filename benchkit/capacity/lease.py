@@ -11,7 +11,6 @@ import getpass
 import json
 import os
 import socket
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from benchkit.capacity import aws, janitor
+from benchkit.capacity.periodic import Periodic
 from benchkit.errors import ApiError, ConfigError
 
 LEASE_TTL_S = 300.0
@@ -153,32 +153,22 @@ class LeaseKeeper:
         self.lease = lease
         self.every = every
         self.renewals = 0
-        self.failures: list[str] = []
-        self._on_error = on_error
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = Periodic("benchkit-lease", every, self._renew, on_error=on_error)
+        self.failures = self._loop.errors
+        """One line per failed renewal."""
 
     def start(self) -> None:
         self.lease.acquire()
-        self._thread = threading.Thread(target=self._loop, name="benchkit-lease", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> bool:
         """Stop renewing and release. True if the lease was released."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        self._loop.stop()
         return self.lease.release()
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self.every):
-            try:
-                self.lease.renew()
-                self.renewals += 1
-            except (ApiError, ConfigError) as exc:
-                self.failures.append(str(exc))
-                if self._on_error is not None:
-                    self._on_error(exc)
+    def _renew(self) -> None:
+        self.lease.renew()
+        self.renewals += 1
 
     def __enter__(self) -> LeaseKeeper:
         self.start()

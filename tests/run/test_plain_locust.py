@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,11 +14,19 @@ from tests.run.conftest import REPO, load_summary, only_run_dir
 pytestmark = pytest.mark.slow
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def test_plain_locust_with_two_processes(make_twin, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     twin = make_twin()
     results = tmp_path / "runs"
+    port = free_port()  # not Locust's default 5557: workers of another Locust on this machine would join us
     cmd = [sys.executable, "-m", "locust", "-f", "benchkit/locustfile.py", "--headless", "-u", "2", "-r", "2",
-           "--processes", "2", "--jobs-per-min", "1200", "--total-jobs", "90", "--app-seconds", "1",
+           "--processes", "2", "--master-bind-port", str(port), "--master-port", str(port),
+           "--jobs-per-min", "1200", "--total-jobs", "90", "--app-seconds", "1",
            "--kubeconfig", str(twin.kubeconfig), "--results-dir", str(results), "--timeout", "60"]  # fmt: skip
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=180, check=False)
     (tmp_path / "locust.stderr").write_text(proc.stderr)  # kept by pytest for a post-mortem
