@@ -1,4 +1,5 @@
-"""Faults end to end: API errors with exact counts, watch cuts and 410 Gone, kill -9 then summarize, Ctrl-C."""
+"""Faults end to end, exact counts: API errors, watch cuts and 410 Gone, kill -9 then summarize and teardown,
+Ctrl-C, a twin restart mid-run, teardown while the API fails."""
 
 from __future__ import annotations
 
