@@ -29,6 +29,7 @@ test-faults: bootstrap
 
 bench-full: bootstrap
 	$(RUN) python bench/full_scale.py
+	$(RUN) python bench/report_cost.py
 
 bench: bootstrap
 	$(RUN) python bench/pacing.py

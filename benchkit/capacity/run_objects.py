@@ -10,7 +10,7 @@ from typing import Any
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
-from benchkit.capacity.kubeapi import list_items
+from benchkit.capacity.kubeapi import list_items, retrying
 from benchkit.errors import ApiError
 from benchkit.kube import labels
 
@@ -72,14 +72,14 @@ def _list_apps(custom: k8s.CustomObjectsApi, sel: str) -> list[dict[str, Any]]:
 
 def _delete_in(custom: k8s.CustomObjectsApi, ns: str, sel: str, names: list[str]) -> None:
     try:
-        custom.delete_collection_namespaced_custom_object(GROUP, VERSION, ns, PLURAL, label_selector=sel)
+        retrying(custom.delete_collection_namespaced_custom_object, GROUP, VERSION, ns, PLURAL, label_selector=sel)
         return
     except ApiException as exc:
         if exc.status not in (404, 405):
             raise ApiError(f"deleting SparkApplications in {ns} ({sel}): HTTP {exc.status} {exc.reason}") from None
     for name in names:  # the API server does not offer deletecollection here: one by one
         try:
-            custom.delete_namespaced_custom_object(GROUP, VERSION, ns, PLURAL, name)
+            retrying(custom.delete_namespaced_custom_object, GROUP, VERSION, ns, PLURAL, name)
         except ApiException as exc:
             if exc.status != 404:
                 raise ApiError(f"deleting SparkApplication {ns}/{name}: HTTP {exc.status} {exc.reason}") from None
@@ -103,7 +103,7 @@ def _sweep_pods(core: k8s.CoreV1Api, sel: str) -> int:
     pods = [p for p in pods if not (p.get("metadata") or {}).get("deletionTimestamp")]
     for ns in sorted({p["metadata"]["namespace"] for p in pods}):
         try:
-            core.delete_collection_namespaced_pod(ns, label_selector=sel)
+            retrying(core.delete_collection_namespaced_pod, ns, label_selector=sel)
         except ApiException as exc:
             if exc.status not in (404, 405):
                 raise ApiError(f"deleting pods in {ns} ({sel}): HTTP {exc.status} {exc.reason}") from None
@@ -114,7 +114,7 @@ def _sweep_pods(core: k8s.CoreV1Api, sel: str) -> int:
 
 def _delete_pod(core: k8s.CoreV1Api, ns: str, name: str) -> None:
     try:
-        core.delete_namespaced_pod(name, ns)
+        retrying(core.delete_namespaced_pod, name, ns)
     except ApiException as exc:
         if exc.status != 404:
             raise ApiError(f"deleting pod {ns}/{name}: HTTP {exc.status} {exc.reason}") from None

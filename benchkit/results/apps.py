@@ -76,5 +76,5 @@ def _row(r: AppRecord, t0: float) -> dict[str, Any]:
         "driver_scheduled": r.driver_server.get("scheduled"), "driver_started": r.driver_server.get("startTime"),
         "error_message": r.server.get("errorMessage"),
         "deleted_s": rel(r.deleted), "deleted_by": r.deleted_by,
-        "observed_by_list": ",".join(sorted(s for s, how in r.observed.items() if how == "list")) or None,
+        "observed_by_list": ",".join(sorted(s for s, how in r.observed.items() if how != "watch")) or None,
     }  # fmt: skip

@@ -27,7 +27,8 @@ submit        one per job, after its last attempt:
 submit_retry  app, ns, seq, attempt, http_status (int|null), reason, backoff_s
 inflight_cap  in_flight, cap: the cap on concurrent creates was hit (the due create waits)
 app           the tracker saw an app in a state for the first time:
-              app, ns, state (spark.states; NEW for ""), rv, observed ("watch"|"list"),
+              app, ns, state (spark.states; NEW for ""), rv, observed ("watch"|"list"|"inferred": a state
+              the listed status proves was passed through while nobody watched, spark.states.implied),
               server: {creationTimestamp, lastSubmissionAttemptTime, terminationTime (RFC 3339|null),
                        submissionAttempts, executionAttempts, driverPod, errorMessage}
 pod           the tracker saw a pod of the run in a phase for the first time:

@@ -40,7 +40,7 @@ class AppRecord:
     seen: dict[str, float] = field(default_factory=dict)
     """state -> first client time the tracker saw the app in it."""
     observed: dict[str, str] = field(default_factory=dict)
-    """state -> "watch" | "list"."""
+    """state -> "watch" | "list" | "inferred" (implied by a listed status, see spark.states.implied)."""
     server: dict[str, Any] = field(default_factory=dict)
     """Latest non-null server fields (creationTimestamp, lastSubmissionAttemptTime, terminationTime, ...)."""
     driver_seen: dict[str, float] = field(default_factory=dict)

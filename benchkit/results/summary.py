@@ -180,6 +180,7 @@ def _tracking(records: list[AppRecord], facts: RunFacts) -> dict[str, Any]:
         "api_requests": requests,
         "api_requests_per_job": _round(requests / tracked, 4) if requests and tracked else None,
         "observed_by_list": sum(1 for r in records for how in r.observed.values() if how == "list"),
+        "inferred": sum(1 for r in records for how in r.observed.values() if how == "inferred"),
         "watch_events": dict(sorted(facts.watch.items())),
         "deleted_by_benchkit": sum(1 for r in records if r.deleted_by == "benchkit"),
         "deleted_by_server": sum(1 for r in records if r.deleted_by == "server"),

@@ -27,7 +27,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "rate": ("target_per_min", "achieved_per_min", "achieved_ratio", "max_lateness_s", "lateness_p99_s"),
     "operator": ("apps_per_min",),
     "api": ("create_attempts", "retries", "inflight_cap_hits"),
-    "tracking": ("apps_seen", "pods_seen", "api_requests", "api_requests_per_job", "observed_by_list",
+    "tracking": ("apps_seen", "pods_seen", "api_requests", "api_requests_per_job", "observed_by_list", "inferred",
                  "deleted_by_benchkit", "deleted_by_server"),
     "saturation": ("sustained_per_min", "saturated_at_per_min"),
 }  # fmt: skip

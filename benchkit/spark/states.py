@@ -37,3 +37,33 @@ def state_of(app: dict[str, Any]) -> str:
 
 def is_terminal(state: str) -> bool:
     return state in TERMINAL
+
+
+def implied(app: dict[str, Any]) -> tuple[str, ...]:
+    """States the app must already have passed through, given its current status, oldest first.
+
+    From the v1beta2 state machine: every app starts NEW; a successful spark-submit (`executionAttempts`
+    >= 1) wrote SUBMITTED; COMPLETED follows SUCCEEDING; FAILED follows FAILING when a driver ran, and
+    SUBMISSION_FAILED when none did. RUNNING is never implied: the operator derives it from the driver
+    pod, which can go from Pending to Succeeded between two reconciles (SUBMITTED -> SUCCEEDING).
+    A relist after 410 Gone uses this to journal the states that happened while it was not watching.
+    """
+    state = state_of(app)
+    if state == NEW:
+        return ()
+    status = app.get("status") or {}
+    executed = _count(status.get("executionAttempts")) >= 1
+    out = [NEW]
+    if executed and state != SUBMITTED:
+        out.append(SUBMITTED)
+    if state == COMPLETED:
+        out.append(SUCCEEDING)
+    elif state == FAILED and executed:
+        out.append(FAILING)
+    elif state == FAILED and _count(status.get("submissionAttempts")) >= 1:
+        out.append(SUBMISSION_FAILED)
+    return tuple(out)
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) else 0

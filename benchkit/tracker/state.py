@@ -51,7 +51,11 @@ class TrackState:
     counts: Counts = field(default_factory=Counts)
 
     def app(self, obj: dict[str, Any], observed: str) -> list[Event]:
-        """An app was added or modified (or listed): journal each state seen for the first time."""
+        """An app was added or modified (or listed): journal each state seen for the first time.
+
+        States its status proves it passed through but that were never seen (a relist after 410 Gone
+        skips what happened meanwhile) are journaled first, oldest first, with observed "inferred".
+        """
         meta = obj.get("metadata") or {}
         key = f"{meta.get('namespace')}/{meta.get('name')}"
         state = states.state_of(obj)
@@ -59,15 +63,22 @@ class TrackState:
         if bits is None:
             bits = 0
             self.counts.seen += 1
-        bit = APP_BITS.get(state, APP_BITS[states.UNKNOWN])
-        if bits & bit:
+        self.apps[key] = bits
+        if bits & APP_BITS.get(state, APP_BITS[states.UNKNOWN]):
             return []
+        events = [
+            self._app_state(key, obj, s, "inferred") for s in states.implied(obj) if not self.apps[key] & APP_BITS[s]
+        ]
+        return [*events, self._app_state(key, obj, state, observed)]
+
+    def _app_state(self, key: str, obj: dict[str, Any], state: str, observed: str) -> Event:
+        bits = self.apps[key]
         self._count_state(bits, state)
-        bits |= bit
+        bits |= APP_BITS.get(state, APP_BITS[states.UNKNOWN])
         if states.is_terminal(state):
             bits |= _TERMINAL
         self.apps[key] = bits
-        status = obj.get("status") or {}
+        meta, status = obj.get("metadata") or {}, obj.get("status") or {}
         server = {
             "creationTimestamp": meta.get("creationTimestamp"),
             "lastSubmissionAttemptTime": status.get("lastSubmissionAttemptTime") or None,
@@ -79,7 +90,7 @@ class TrackState:
         }
         fields = {"app": meta.get("name"), "ns": meta.get("namespace"), "state": state,
                   "rv": meta.get("resourceVersion"), "observed": observed, "server": server}  # fmt: skip
-        return [(journal.APP, fields)]
+        return (journal.APP, fields)
 
     def pod(self, obj: dict[str, Any], observed: str) -> list[Event]:
         """A pod of the run was added or modified (or listed): journal each phase seen for the first time."""
