@@ -34,6 +34,9 @@ _WRITES = ("POST", "PUT", "PATCH", "DELETE", "DELETECOLLECTION")
 _PATHS = ["/api", "/api/v1", "/apis", "/apis/apps/v1", f"/apis/{resources.SPARK_GROUP}/{resources.SPARK_VERSION}",
           "/healthz", "/livez", "/metrics", "/readyz", "/twin/v1", "/version"]  # fmt: skip
 _NOT_FOUND = ApiFailure(404, "the server could not find the requested resource", "NotFound")
+_SHUTTING_DOWN = ApiFailure(503, "the twin is shutting down; retry", "ServiceUnavailable")
+DRAIN_S = 5.0
+"""How long stop() waits for writes in flight before saving anyway."""
 
 
 def default_factory() -> ModelFactory:
@@ -51,6 +54,8 @@ class TwinServer:
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self._writes_in_flight = 0
 
     @property
     def url(self) -> str:
@@ -106,7 +111,17 @@ class TwinServer:
         self.port = sock.getsockname()[1]
 
     async def stop(self) -> None:
-        """End watches, stop the model, save --state-dir, close the listener."""
+        """Refuse new requests, let writes in flight finish, end watches, stop the model, save, close.
+
+        The save comes after the last write that was answered: a create acknowledged with 201 is never lost
+        across a --state-dir restart (requests arriving meanwhile get 503, which clients retry).
+        """
+        self._stopping = True
+        deadline = time.monotonic() + DRAIN_S
+        while self._writes_in_flight and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        if self._writes_in_flight:
+            log.warning("twin: stopping with %d write(s) still in flight", self._writes_in_flight)
         for task in self._tasks:
             task.cancel()
         self.cut_watches("graceful")
@@ -152,6 +167,8 @@ class TwinServer:
         try:
             if not self._authorized(request):
                 raise ApiFailure(401, "Unauthorized", "Unauthorized")
+            if self._stopping:
+                raise _SHUTTING_DOWN
             if parts[:2] == ["twin", "v1"]:
                 return await self.admin.handle(request, parts[2:])
             route = parse_path(parts) if len(parts) >= 3 and parts[0] in ("api", "apis") else None
@@ -166,13 +183,22 @@ class TwinServer:
             return resp
         except ApiFailure as exc:
             code = exc.code
-            headers = {"Retry-After": "1"} if exc.code == 429 else None
+            headers = {"Retry-After": "1"} if exc.code in (429, 503) else None
             return web.Response(body=exc.to_bytes(), status=exc.code, content_type="application/json", headers=headers)
         finally:
             if key is not None and code:
                 self.stats.observe(key, code, time.perf_counter() - started)
 
     async def _resource(self, request: web.Request, route: Route, verb: str, key: RequestKey) -> web.StreamResponse:
+        if verb not in _WRITES:
+            return await self._serve(request, route, verb, key)
+        self._writes_in_flight += 1
+        try:
+            return await self._serve(request, route, verb, key)
+        finally:
+            self._writes_in_flight -= 1
+
+    async def _serve(self, request: web.Request, route: Route, verb: str, key: RequestKey) -> web.StreamResponse:
         if self.faults.latency_ms:
             await asyncio.sleep(self.faults.latency)
         fault = self.faults.pick() if verb in _WRITES else None

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import psutil
+from kubernetes import client
 
 from .conftest import make_twin
 from .helpers import Clients, app, state, wait_until
@@ -69,3 +72,54 @@ def test_a_twin_stops_when_its_parent_dies(tmp_path: Path) -> None:
     wait_until(lambda: not psutil.pid_exists(twin_pid) or psutil.Process(twin_pid).status() == psutil.STATUS_ZOMBIE,
                timeout=20, what="the orphaned twin to stop")  # fmt: skip
     assert (tmp_path / "state" / "meta.json").exists()  # it stopped cleanly, saving its state
+
+
+def test_no_acknowledged_create_is_lost_across_a_restart(tmp_path: Path) -> None:
+    """Creates keep arriving while the twin restarts: every one answered 201 is there afterwards.
+
+    The API latency keeps writes in flight when SIGTERM arrives; the twin must finish (or refuse with 503)
+    every write before it saves its state, as kube-apiserver persists a write before answering it.
+    """
+    twin = make_twin(nodes=5, state_dir=tmp_path / "state", kubeconfig=tmp_path / "kubeconfig", api_latency_ms=300)
+    acked: set[str] = set()
+    refused: list[int] = []
+    stop = threading.Event()
+
+    def submitter(worker: int) -> None:
+        k8s = Clients(twin)
+        for i in range(10_000):
+            if stop.is_set():
+                return
+            name, first = f"w{worker}-{i:05d}", True
+            while not stop.is_set():
+                try:
+                    k8s.create_app("default", app(name, "restart-acks", seconds=60))
+                except client.ApiException as exc:
+                    if exc.status == 409 and not first:  # an earlier attempt was written, its answer lost
+                        break
+                    refused.append(exc.status)
+                    time.sleep(0.05)
+                except Exception:  # the twin is down: connection refused or reset
+                    time.sleep(0.05)
+                else:
+                    break
+                finally:
+                    first = False
+            else:
+                return
+            acked.add(name)
+
+    with twin:
+        threads = [threading.Thread(target=submitter, args=(w,), daemon=True) for w in range(8)]
+        for t in threads:
+            t.start()
+        wait_until(lambda: len(acked) >= 40, what="40 acknowledged creates")
+        twin.restart()
+        n_at_restart = len(acked)
+        wait_until(lambda: len(acked) >= n_at_restart + 40, what="40 more creates after the restart")
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+        stored = {a["metadata"]["name"] for a in Clients(twin).list_apps("default")["items"]}
+        assert acked - stored == set()
+        assert set(refused) <= {503}  # the only refusal is "shutting down, retry"
