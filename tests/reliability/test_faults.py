@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -95,7 +96,10 @@ def test_watch_cuts_and_a_410_journal_exactly_the_servers_transitions(make_twin,
     journaled it as "inferred": the listed status proves the app passed through it while nobody watched
     (NEW, SUBMITTED before RUNNING, SUCCEEDING before COMPLETED; see spark.states.implied). RUNNING is
     never inferred, so the equality also shows no app went through RUNNING unseen: the apps run 5 s,
-    longer than the relist gap.
+    longer than the relist gap. And each state is journaled the way it could have been seen: a
+    transition the server made while a watch was following its namespace was seen on that watch; only
+    one inside a blind window (after the watch's last resourceVersion, up to the relist's) is listed or
+    inferred.
     """
     twin = make_twin(watch_cut_every=1.0)
     results = tmp_path / "runs"
@@ -123,6 +127,20 @@ def test_watch_cuts_and_a_410_journal_exactly_the_servers_transitions(make_twin,
     assert inferred and {state for _, state in inferred} <= {"NEW", "SUBMITTED", "SUCCEEDING"}, inferred
     assert s["tracking"]["inferred"] == len(inferred)
     assert s["tracking"]["observed_by_list"] == sum(how == "list" for _, _, how in seen) >= 1
+    # where each transition falls: resourceVersion is the server's own order of changes, exact on a busy machine
+    windows = _blind_windows(watch)
+    gaps = [w for ws in windows.values() for w in ws]
+    compacted_at = int(compacted["compactedAt"])
+    assert all(int(e["rv"]) < compacted_at for e in watch if e["what"] == "gone" and e["rv"]), "410: compacted only"
+    assert any(start < compacted_at <= end for start, end in gaps), gaps  # the compaction opened a blind window
+    how_seen = {(app, state): how for app, state, how in seen}
+    for t in history:
+        rv, key = int(t["resourceVersion"]), (t["name"], t["state"])
+        blind = any(start < rv <= end for start, end in windows.get(t["namespace"], []) + windows.get("*", []))
+        if blind:
+            assert how_seen[key] in ("list", "inferred"), (t, how_seen[key])  # no watch delivered that version
+        else:
+            assert how_seen[key] == "watch", (t, how_seen[key], windows)  # a watch was following: it saw it
 
 
 def test_kill_9_mid_run_then_summarize_and_teardown(make_twin, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -222,6 +240,25 @@ def test_ctrl_c_stops_submitting_finishes_tracking_and_cleans_up(make_twin, tmp_
     assert s["cleanup"] == {"deleted": s["jobs"]["created"], "remaining": 0}
     assert run_objects(twin, s["run_id"]) == {"sparkapplications": [], "pods": []}
     assert "results:" in out
+
+
+def _blind_windows(watch: list[dict[str, Any]]) -> dict[str, list[tuple[int, int]]]:
+    """Per watched namespace ("*": cluster-wide), the apps loop's blind windows (start, end] of resourceVersions.
+
+    A loop's journaled `rv` is the last version it holds (watch events delivered up to there). A relist
+    ends a window: changes after the version the loop held before it (0 before its first list), up to
+    the version the list was taken at, reached the tracker only through that list.
+    """
+    held: dict[str, int] = {}
+    windows: dict[str, list[tuple[int, int]]] = {}
+    for e in watch:
+        if e["resource"] != "sparkapplications" or not e["rv"]:
+            continue
+        where, rv = e["detail"].split(":", 1)[0], int(e["rv"])
+        if e["what"] == "relist":
+            windows.setdefault(where, []).append((held.get(where, 0), rv))
+        held[where] = rv
+    return windows
 
 
 def _wait_for_events(results: Path, kind: str, count: int, timeout: float = 90) -> Path:
