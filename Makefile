@@ -27,9 +27,11 @@ pytest:
 test-faults: bootstrap
 	$(RUN) pytest tests/reliability -m faults
 
+# report_cost measures the run full_scale made (its folder passed on), not whichever run is newest
 bench-full: bootstrap
-	$(RUN) python bench/full_scale.py
-	$(RUN) python bench/report_cost.py
+	dir_file=$$(mktemp) && trap 'rm -f "$$dir_file"' EXIT && \
+	$(RUN) python bench/full_scale.py --run-dir-file "$$dir_file" && \
+	$(RUN) python bench/report_cost.py "$$(cat "$$dir_file")"
 
 bench: bootstrap
 	$(RUN) python bench/pacing.py

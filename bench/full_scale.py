@@ -1,13 +1,15 @@
 """Full scale: the seed-002 shape (6,000 jobs, 36,000 pods, 200 nodes x maxPods 220) on the embedded twin.
 
-    uv run python bench/full_scale.py [--scenario scenarios/full-scale.yaml] [--results-dir runs] [-- RUN FLAGS]
+    uv run python bench/full_scale.py [--scenario scenarios/full-scale.yaml] [--results-dir runs] [--out FILE]
+                                      [--run-dir-file FILE] [-- RUN FLAGS]
 
 Runs `benchkit run scenarios/full-scale.yaml` (3 users x 2,000 jobs at 1,000 jobs/min over 3 namespaces,
 fast operator profile, apps sleeping 5 minutes) as users would, embedded twin and local Prometheus
 included, while sampling the process tree with psutil every 0.5 s: peak RSS of benchkit (the `benchkit
 run` process and any Locust workers, summed), of the twin, and of the local Prometheus. Reports the
-run's summary figures, those peaks, CPU time and wall time; prints a table and appends it to
-BENCHMARKS.md. Extra flags after `--` go to `benchkit run` (e.g. `-- --job-limit-per-user 100`).
+run's summary figures (from the run folder `benchkit run` names on its `results:` line), those peaks,
+CPU time and wall time; prints a table and appends it to BENCHMARKS.md (or --out). Extra flags after
+`--` go to `benchkit run` (e.g. `-- --job-limit-per-user 100`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, append, machine, markdown_table
+from common import REPO, append, begin, markdown_table, output_args
 
 PHASES = ("create_call", "create_to_submitted", "create_to_running", "create_to_terminal", "status_lag")
 ROLES = ("benchkit", "twin", "prometheus")
@@ -37,22 +39,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="scenarios/full-scale.yaml", help="the scenario file to run")
     parser.add_argument("--results-dir", default="runs", help="where the run folder goes (default: runs/)")
-    parser.add_argument("--no-append", action="store_true", help="print only; do not touch BENCHMARKS.md")
+    parser.add_argument("--run-dir-file", type=Path, help="write the run folder's path here (for report_cost.py)")
+    output_args(parser)
     parser.add_argument("run_flags", nargs="*", help="extra `benchkit run` flags (after --)")
     args = parser.parse_args()
-    started = machine()
+    started = begin(args.out)
     cmd = [sys.executable, "-m", "benchkit", "run", args.scenario, "--results-dir", args.results_dir, *args.run_flags]
     print("running:", " ".join(cmd[1:]), flush=True)
     wall_start = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "COLUMNS": "160"})
+    # stdout (the final table and the `results:` line) is captured; progress goes on stderr, to the terminal
+    proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "COLUMNS": "160"}, stdout=subprocess.PIPE, text=True)
     sampler = TreeSampler(proc.pid)
     sampler.start()
-    code = proc.wait()
+    out, _ = proc.communicate()
     wall = time.monotonic() - wall_start
     sampler.stop()
-    if code != 0:
-        raise SystemExit(f"benchkit run exited with {code}")
-    run_dir = newest_run(REPO / args.results_dir)
+    print(out, end="", flush=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchkit run exited with {proc.returncode}")
+    run_dir = run_folder(out)
+    if args.run_dir_file:
+        args.run_dir_file.write_text(f"{run_dir.relative_to(REPO) if run_dir.is_relative_to(REPO) else run_dir}\n")
     summary = json.loads((run_dir / "summary.json").read_text())
     manifest = json.loads((run_dir / "manifest.json").read_text())
     table = markdown_table(["figure", "value"], rows(summary, manifest, sampler, wall, run_dir))
@@ -60,7 +67,7 @@ def main() -> None:
     notes = notes_for(summary, manifest, args.scenario, run_dir)
     print(notes)
     if not args.no_append:
-        append("Full scale: 6,000 jobs / 36,000 pods on the twin", table, notes, started)
+        append("Full scale: 6,000 jobs / 36,000 pods on the twin", table, notes, started, args.out)
 
 
 class TreeSampler(threading.Thread):
@@ -124,9 +131,14 @@ class TreeSampler(threading.Thread):
         return self._roles[p.pid]
 
 
-def newest_run(results: Path) -> Path:
-    dirs = [p for p in results.iterdir() if (p / "summary.json").is_file()]
-    return max(dirs, key=lambda p: (p / "summary.json").stat().st_mtime)
+def run_folder(stdout: str) -> Path:
+    """The folder this run wrote, from the `results: PATH` line `benchkit run` ends its output with (not the newest
+    folder in the results dir, which could be another run's)."""
+    lines = [line.removeprefix("results: ") for line in stdout.splitlines() if line.startswith("results: ")]
+    if len(lines) != 1:
+        raise SystemExit(f"expected one `results:` line in benchkit run's output, found {len(lines)}")
+    path = Path(lines[0].strip())
+    return path if path.is_absolute() else REPO / path
 
 
 def peak_objects(run_dir: Path) -> dict[str, float]:

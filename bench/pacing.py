@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, append, machine, markdown_table
+from common import REPO, append, begin, markdown_table, output_args
 
 from benchkit.kube import connect, rest
 from benchkit.spark import template
@@ -42,9 +42,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="submission time per configuration")
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--no-naive", action="store_true", help="skip the closed-loop comparison")
-    parser.add_argument("--no-append", action="store_true", help="print only; do not touch BENCHMARKS.md")
+    output_args(parser)
     args = parser.parse_args()
-    started = machine()
+    started = begin(args.out)
     rows = []
     for rate in (float(r) for r in args.rates.split(",")):
         jobs = max(10, min(MAX_JOBS, round(rate * args.seconds / 60)))
@@ -69,7 +69,8 @@ def main() -> None:
              "and 10,000 jobs/min. On a busy 2-core machine the twin, the load generator and the tracker share the "
              "cores.")  # fmt: skip
     if not args.no_append:
-        append(f"Pacing: open model vs naive closed loop, {args.latency_ms:g} ms API latency", table, notes, started)
+        title = f"Pacing: open model vs naive closed loop, {args.latency_ms:g} ms API latency"
+        append(title, table, notes, started, args.out)
 
 
 def open_model(rate: float, jobs: int, processes: int, latency_ms: float) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, append, machine, markdown_table
+from common import REPO, append, begin, markdown_table, output_args
 
 COMMANDS = ("summarize", "report")
 
@@ -30,12 +30,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", nargs="?", type=Path, help="a run folder (default: newest full-scale run in runs/)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each command (median time, max RSS)")
-    parser.add_argument("--no-append", action="store_true", help="print only; do not touch BENCHMARKS.md")
+    output_args(parser)
     args = parser.parse_args()
     run_dir = args.run_dir or newest_full_scale(REPO / "runs")
     if not (run_dir / "events.jsonl").is_file():
         raise SystemExit(f"{run_dir}: no events.jsonl (not a run folder)")
-    started = machine()
+    started = begin(args.out)
     events = sum(1 for _ in (run_dir / "events.jsonl").open("rb"))
     journal_mb = (run_dir / "events.jsonl").stat().st_size / 1e6
     rows = []
@@ -60,7 +60,7 @@ def main() -> None:
     print(table)
     print(notes)
     if not args.no_append:
-        append("Report cost: summarize and report on the full-scale run", table, notes, started)
+        append("Report cost: summarize and report on the full-scale run", table, notes, started, args.out)
 
 
 def newest_full_scale(runs: Path) -> Path:

@@ -27,7 +27,7 @@ import orjson
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, append, machine, markdown_table
+from common import REPO, append, begin, markdown_table, output_args
 
 from benchkit.kube import connect, rest
 from benchkit.results import journal
@@ -46,9 +46,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000.0, help="jobs/min")
     parser.add_argument("--app-seconds", type=float, default=30.0)
     parser.add_argument("--memory-apps", type=int, default=6000)
-    parser.add_argument("--no-append", action="store_true", help="print only; do not touch BENCHMARKS.md")
+    output_args(parser)
     args = parser.parse_args()
-    started = machine()
+    started = begin(args.out)
     req = requests_per_job(args.jobs, args.rate, args.app_seconds)
     mem = tracker_memory(args.memory_apps, "namespace")
     mem_cluster = tracker_memory(args.memory_apps, "cluster")
@@ -75,7 +75,7 @@ def main() -> None:
         f"tracker's state).\n\n{mem_table}"
     )
     if not args.no_append:
-        append("Tracking cost: watch tracker vs naive polling", table, notes, started)
+        append("Tracking cost: watch tracker vs naive polling", table, notes, started, args.out)
 
 
 def requests_per_job(jobs: int, rate: float, app_seconds: float) -> dict[str, Any]:

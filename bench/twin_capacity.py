@@ -1,6 +1,6 @@
 """How many SparkApplication creates per minute the twin sustains on one core, at 6,000 apps / 36,000 pods.
 
-    uv run python bench/twin_capacity.py [--apps 6000] [--executors 5] [--rate 12000] [--seconds 60]
+    uv run python bench/twin_capacity.py [--apps 6000] [--executors 5] [--rate 12000] [--seconds 60] [--out FILE]
 
 1. fill:  create --apps long-running apps (driver + --executors executors each) as fast as possible,
           then wait until the model has every pod Running (the size the target is stated at);
@@ -9,18 +9,15 @@
 3. max:   the same unpaced (--max-rate-guess x --max-seconds creates): the ceiling.
 Throughout, a separate process watches apps and pods cluster-wide with a label selector (as
 benchkit's tracker does). The twin is pinned to core 0 (taskset), this process and the watcher to
-the other cores. Prints a table and appends it to BENCHMARKS.md.
+the other cores. Prints a table and appends it to BENCHMARKS.md (or --out).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
 import json
 import os
-import platform
-import shlex
 import signal
 import ssl
 import subprocess
@@ -33,9 +30,11 @@ from typing import Any
 import aiohttp
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import append, begin, markdown_table, output_args
+
 from benchkit.twin.process import TwinProcess
 
-ROOT = Path(__file__).resolve().parents[1]
 NAMESPACES = ("spark-team-a", "spark-team-b", "spark-team-c")
 TOLERATION = {"key": "spark-operator-benchmark-ng", "operator": "Exists", "effect": "NoSchedule"}
 PATH = "/apis/sparkoperator.k8s.io/v1beta2/namespaces/{ns}/sparkapplications"
@@ -199,12 +198,6 @@ def watcher_main(kubeconfig: str, selector: str) -> None:
     print(json.dumps(counts), flush=True)
 
 
-def machine() -> str:
-    mem = psutil.virtual_memory().total / 2**30
-    cpu = platform.processor() or platform.machine()
-    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
-
-
 def main() -> None:  # noqa: PLR0915 - a linear script
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--apps", type=int, default=6000)
@@ -216,15 +209,15 @@ def main() -> None:  # noqa: PLR0915 - a linear script
         "--max-rate-guess", type=float, default=15000.0, help="unpaced phase: creates = this per minute x --max-seconds"
     )
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--no-append", action="store_true", help="do not append to BENCHMARKS.md")
-    parser.add_argument("--note", default="", help="appended to the BENCHMARKS.md heading, e.g. 'busy machine'")
+    parser.add_argument("--note", default="", help="appended to the section's title, e.g. 'busy machine'")
+    output_args(parser)
     parser.add_argument("--py-spy", type=Path, help="record the twin with py-spy (collapsed stacks) into this file")
     parser.add_argument("--watcher", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.watcher:
         watcher_main(*args.watcher)
         return
-
+    started = begin(args.out)
     cores = os.sched_getaffinity(0)
     pin = "0" if len(cores) > 1 and 0 in cores else None
     if pin:
@@ -276,39 +269,28 @@ def main() -> None:  # noqa: PLR0915 - a linear script
         final = twin.admin("GET", "stats")
         watcher.send_signal(signal.SIGTERM)
         seen = json.loads(watcher.communicate(timeout=30)[0] or "{}")
-    table = render(rows, args, final, seen, pin)
+    header = ["phase", "creates", "s", "creates/min", "ack p50 / p99 ms", "model keeps up", "twin CPU ms/create",
+              "twin RSS MiB"]  # fmt: skip
+    table = markdown_table(header, [list(r) for r in rows])
+    notes = notes_for(args, final, seen, pin)
     print(table)
+    print(notes)
     if not args.no_append:
-        with (ROOT / "BENCHMARKS.md").open("a") as fh:
-            fh.write(table + "\n")
+        note = f" ({args.note})" if args.note else ""
+        title = (
+            f"Twin capacity: creates/min on one core at {args.apps:,} apps / {args.apps * pods_per_app:,} pods{note}"
+        )
+        append(title, table, notes, started, args.out)
 
 
-def render(rows: list[tuple[str, ...]], args: argparse.Namespace, final: dict[str, Any], seen: dict[str, int],
-           pin: str | None) -> str:  # fmt: skip
-    head = (
-        "phase",
-        "creates",
-        "s",
-        "creates/min",
-        "ack p50 / p99 ms",
-        "model keeps up",
-        "twin CPU ms/create",
-        "twin RSS MiB",
+def notes_for(args: argparse.Namespace, final: dict[str, Any], seen: dict[str, int], pin: str | None) -> str:
+    return (
+        f"Twin pinned to core {pin if pin else '(not pinned: one core only)'}; load generator and watcher on the "
+        f"others. Held: {args.apps} apps x {1 + args.executors} pods; watches: apps + pods cluster-wide by label "
+        f"selector (events received: apps {seen.get('apps', '?')}, pods {seen.get('pods', '?')}; re-watches "
+        f"{seen.get('reconnects', '?')}, lists {seen.get('relists', '?')}). Twin at the end: {final['objects']}. "
+        "RSS in MiB (2^20 bytes). Targets: >= 12,000 creates/min; twin < 500 MB (476.8 MiB)."
     )
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    command = "uv run python bench/twin_capacity.py " + shlex.join(sys.argv[1:])
-    note = f" ({args.note})" if args.note else ""
-    return "\n".join([
-        f"\n## twin capacity — {datetime.date.today().isoformat()}{note}\n",
-        f"Machine: {machine()}. Twin pinned to core {pin if pin else '(not pinned: one core only)'}; "
-        f"load generator and watcher on the others. Command: `{command}`\n",
-        f"Held: {args.apps} apps x {1 + args.executors} pods; watches: apps + pods cluster-wide by label selector "
-        f"(events received: apps {seen.get('apps', '?')}, pods {seen.get('pods', '?')}; re-watches "
-        f"{seen.get('reconnects', '?')}, lists {seen.get('relists', '?')}). "
-        f"Twin at the end: {final['objects']}.\n",
-        *lines,
-    ])  # fmt: skip
 
 
 if __name__ == "__main__":
