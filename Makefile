@@ -37,3 +37,4 @@ bench: bootstrap
 	$(RUN) python bench/pacing.py
 	$(RUN) python bench/tracking_cost.py
 	$(RUN) python bench/twin_capacity.py
+	$(RUN) python bench/twin_model.py

@@ -1,20 +1,25 @@
-"""How fast is the twin's model? Two measurements, printed as a table (figures for BENCHMARKS.md).
+"""How fast is the twin's model? Two measurements; prints a table and appends it to BENCHMARKS.md (or --out).
 
 1. `simulate`: the published benchmark's run (6000 apps × 6 pods, 1000/min, apps sleeping 1 h, paper
    profile) on a virtual clock: wall time, plus the figures the planner would report.
 2. The server's path: `app_created` + `advance` at 12,000 creates/min (fast profile, 200 nodes) until
    6000 apps / 36,000 pods are held: model time per create, per advance, and the model's memory.
 
-    uv run python bench/twin_model.py [--apps 6000]
+    uv run python bench/twin_model.py [--apps 6000] [--out FILE]
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import sys
 import time
 import tracemalloc
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import append, begin, markdown_table, output_args
 
 from benchkit.twin.model import build_model
 from benchkit.twin.model.simulate import simulate
@@ -49,16 +54,20 @@ def app(i: int, seconds: float) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def bench_simulate(apps: int) -> None:
+def bench_simulate(apps: int) -> list[list[object]]:
     model = build_model("paper", nodes=200, max_pods=220, operator_workers=10)
     arrivals = [(i * 0.06, app(i, 3600)) for i in range(apps)]
     start = time.perf_counter()
     result = simulate(arrivals, model)
     wall = time.perf_counter() - start
-    print(f"simulate {apps} apps x 6 pods (paper, 10 workers, 1000/min, 1 h apps): {wall:.1f} s wall")
-    print(f"  processed {result.processed_per_min:.1f} apps/min, last driver start {result.last_start / 60:.1f} min, "
-          f"end {(result.end or 0) / 60:.1f} min, peak pending pods {result.peak_pending_pods}, "
-          f"peak bench nodes needed {result.peak_nodes_needed['bench']}")  # fmt: skip
+    what = f"`simulate` {apps} apps × 6 pods, 1 h apps, 1000/min, paper profile, 10 workers"
+    return [
+        [f"{what}: wall time", f"{wall:.1f} s"],
+        [f"{what}: what it reports", f"{result.processed_per_min:.1f} apps/min processed, last driver start "
+                                     f"{result.last_start / 60:.1f} min, end {(result.end or 0) / 60:.1f} min, "
+                                     f"peak pending pods {result.peak_pending_pods}, peak bench nodes needed "
+                                     f"{result.peak_nodes_needed['bench']}"],
+    ]  # fmt: skip
 
 
 def drive_server_path(apps: int) -> tuple[Any, float, float, int]:
@@ -86,28 +95,44 @@ def drive_server_path(apps: int) -> tuple[Any, float, float, int]:
     return model, create_s, advance_s, changes
 
 
-def bench_server_path(apps: int) -> None:
+def bench_server_path(apps: int) -> list[list[object]]:
     model, create_s, advance_s, changes = drive_server_path(apps)
     held = len(model.runtime.pods)
-    print(f"server path: {apps} creates at 12,000/min (fast, 200 nodes) -> {held} pods held, {changes} changes")
-    print(f"  app_created {create_s / apps * 1e6:.0f} us/app, advance total {advance_s:.2f} s "
-          f"({advance_s / max(changes, 1) * 1e6:.1f} us/change)")  # fmt: skip
+    what = f"server path, {apps} creates at 12,000/min, fast profile, 200 nodes ({held} pods held, {changes} changes)"
+    rows: list[list[object]] = [
+        [f"{what}: `app_created`", f"{create_s / apps * 1e6:.0f} µs per create"],
+        [f"{what}: `advance`", f"{advance_s / max(changes, 1) * 1e6:.1f} µs per change ({advance_s:.2f} s in all)"],
+    ]
     del model
     gc.collect()
     tracemalloc.start()
     model, *_ = drive_server_path(apps)
     gc.collect()
-    print(f"  model memory with {len(model.runtime.pods)} pods: {tracemalloc.get_traced_memory()[0] / 2**20:.0f} MiB "
-          "(tracemalloc, app objects included)")  # fmt: skip
+    traced = tracemalloc.get_traced_memory()[0] / 2**20
+    rows.append([f"model memory holding {apps} apps / {len(model.runtime.pods)} pods",
+                 f"{traced:.0f} MiB (tracemalloc, app objects included)"])  # fmt: skip
     tracemalloc.stop()
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--apps", type=int, default=6000)
+    output_args(parser)
     args = parser.parse_args()
-    bench_simulate(args.apps)
-    bench_server_path(args.apps)
+    started = begin(args.out)
+    rows = bench_simulate(args.apps)
+    rows += bench_server_path(args.apps)
+    table = markdown_table(["what", "figure"], rows)
+    notes = (
+        "The model alone, in this process (no HTTP, no store): `simulate` is what `benchkit plan` runs; the server "
+        "path is what the twin calls per create and per model event. Times are wall (`perf_counter`); memory is "
+        "Python allocations traced while driving the same run again. No target is set; see docs/twin-model.md."
+    )
+    print(table)
+    print(notes)
+    if not args.no_append:
+        append("Twin model: simulate and the server path", table, notes, started, args.out)
 
 
 if __name__ == "__main__":
