@@ -67,7 +67,9 @@ def main() -> None:
     notes = notes_for(summary, manifest, args.scenario, run_dir)
     print(notes)
     if not args.no_append:
-        append("Full scale: 6,000 jobs / 36,000 pods on the twin", table, notes, started, args.out)
+        jobs, pods = summary["jobs"]["planned"], summary["tracking"]["pods_seen"]
+        title = f"Full scale: {jobs:,} jobs / {pods:,} pods on the twin"
+        append(title, table, notes, started, args.out)
 
 
 class TreeSampler(threading.Thread):

@@ -1,12 +1,13 @@
 """Pacing accuracy: achieved / target submission rate with 50 ms of API latency, open model vs a naive closed loop.
 
     uv run python bench/pacing.py [--rates 100,1000,10000] [--processes 1,2] [--seconds 60] [--latency-ms 50]
+                                  [--out FILE]
 
 For each rate and process count: one `benchkit run` against a fresh twin (`--api-latency-ms 50`), rate
 taken from its summary (jobs sent per minute between the first and the last send; achieved_ratio is the
 planned span over the actual one). Then the same schedule driven the common way: each of 3 users creates
 an app and then sleeps 60 / (rate / 3) seconds (the data-on-eks kit's pacing, with the rate split over the
-users so the intended total is the same). Prints a table and appends it to BENCHMARKS.md.
+users so the intended total is the same). Prints a table and appends it to BENCHMARKS.md (or --out).
 """
 
 from __future__ import annotations

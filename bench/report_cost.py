@@ -1,12 +1,12 @@
 """What the results cost: `benchkit summarize` and `benchkit report` time and peak memory on a full-scale run.
 
-    uv run python bench/report_cost.py [RUN_DIR] [--repeat 3]
+    uv run python bench/report_cost.py [RUN_DIR] [--repeat 3] [--out FILE]
 
 RUN_DIR defaults to the newest full-scale run under runs/ (made by `make bench-full`). Each command runs
 --repeat times as a subprocess of the real CLI; wall time is measured around it and peak RSS is the
 child's own maximum resident set (`wait4` rusage), so no sample can miss a peak. Both commands only
 derive files from the run folder (summary.json, apps.csv, report.html) and are safe to repeat. Prints a
-table and appends it to BENCHMARKS.md.
+table and appends it to BENCHMARKS.md (or --out).
 """
 
 from __future__ import annotations
