@@ -20,10 +20,18 @@ def _groups(built) -> dict[str, dict]:  # type: ignore[no-untyped-def]
 
 
 def test_cluster_uses_prefix_delegation_and_api_auth(default_stack) -> None:  # type: ignore[no-untyped-def]
-    cluster = default_stack.mocks.one("eks:index:Cluster").inputs  # camelCase wire names, numbers as floats
-    assert cluster["vpcCniOptions"]["enablePrefixDelegation"] is True
-    assert cluster["vpcCniOptions"]["warmPrefixTarget"] == 1
-    assert "useDefaultVpcCni" not in cluster  # unset -> pulumi-eks installs the managed vpc-cni addon
+    mocks = default_stack.mocks
+    cluster = mocks.one("eks:index:Cluster")
+    cni = mocks.one(ADDON, "cluster-vpc-cni")
+    assert cni.inputs["addonName"] == "vpc-cni" and cni.inputs["clusterName"] == "benchkit-test"
+    env = json.loads(cni.inputs["configurationValues"])["env"]
+    assert env == {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "1"}
+    assert cni.inputs["resolveConflictsOnCreate"] == "OVERWRITE"  # adopts the aws-node EKS bootstraps
+    assert cni.inputs["preserve"] is True
+    assert cni.depends_on(cluster)
+    # pulumi-eks adds no vpc-cni addon of its own (it would ignore vpcCniOptions anyway)
+    assert cluster.inputs["useDefaultVpcCni"] is True and "vpcCniOptions" not in cluster.inputs
+    cluster = cluster.inputs  # camelCase wire names, numbers as floats
     assert cluster["authenticationMode"] == "API"
     assert cluster["skipDefaultNodeGroup"] is True
     assert cluster["name"] == "benchkit-test"
@@ -35,13 +43,21 @@ def test_cluster_uses_prefix_delegation_and_api_auth(default_stack) -> None:  # 
 
 
 def test_node_groups_come_after_the_cluster_and_its_cni(default_stack) -> None:  # type: ignore[no-untyped-def]
-    """The VPC CNI addon is a child of eks.Cluster: every node group depending on the cluster joins with
-    prefix delegation already configured."""
+    """Every node group depends on the vpc-cni addon itself: its nodes join with prefix delegation on."""
     mocks = default_stack.mocks
     cluster = mocks.one("eks:index:Cluster")
-    for group in mocks.of_type(MNG):
+    cni = mocks.one(ADDON, "cluster-vpc-cni")
+    groups = mocks.of_type(MNG)
+    assert len(groups) == 4
+    for group in groups:
+        assert group.depends_on(cni), group.name
         assert group.depends_on(cluster), group.name
         assert group.inputs["cluster"] == cluster.urn
+
+
+def test_warm_prefix_target_reaches_the_cni(build) -> None:  # type: ignore[no-untyped-def]
+    cni = build({"warmPrefixTarget": "2"}).mocks.one(ADDON, "cluster-vpc-cni")
+    assert json.loads(cni.inputs["configurationValues"])["env"]["WARM_PREFIX_TARGET"] == "2"
 
 
 def test_the_four_node_groups(default_stack) -> None:  # type: ignore[no-untyped-def]
@@ -107,8 +123,9 @@ def test_placement_of_node_groups_in_subnets(default_stack) -> None:  # type: ig
 def test_addons_come_after_the_system_nodes(default_stack) -> None:  # type: ignore[no-untyped-def]
     mocks = default_stack.mocks
     core = mocks.one(MNG, "nodes-core")
-    addons = {r.inputs["addonName"]: r for r in mocks.of_type(ADDON)}
+    addons = {r.inputs["addonName"]: r for r in mocks.of_type(ADDON) if r.name.startswith("addons-")}
     assert sorted(addons) == ["aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent"]
+    assert sorted(r.inputs["addonName"] for r in mocks.of_type(ADDON)) == sorted([*addons, "vpc-cni"])
     for addon in addons.values():
         assert addon.depends_on(core), addon.name
         assert addon.inputs["clusterName"] == "benchkit-test"
