@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pulumi
 import pytest
 import yaml
 
@@ -118,6 +119,22 @@ def test_placement_of_node_groups_in_subnets(default_stack) -> None:  # type: ig
     private = mocks.one("aws:ec2/subnet:Subnet", "net-private-0").inputs["tags"]
     assert private["kubernetes.io/role/internal-elb"] == "1"
     assert len(mocks.of_type("aws:ec2/natGateway:NatGateway")) == 1
+
+
+def test_subnets_avoid_the_zone_eks_rejects(build) -> None:  # type: ignore[no-untyped-def]
+    zones = (("us-east-1a", "use1-az6"), ("us-east-1b", "use1-az3"), ("us-east-1c", "use1-az1"),
+             ("us-east-1d", "use1-az2"), ("us-east-1e", "use1-az4"))  # fmt: skip
+    mocks = build(region="us-east-1", zones=zones).mocks
+    private = [mocks.one("aws:ec2/subnet:Subnet", f"net-private-{i}").inputs["availabilityZone"] for i in range(3)]
+    assert private == ["us-east-1a", "us-east-1c", "us-east-1d"]  # not us-east-1b (use1-az3)
+    assert mocks.one("aws:ec2/subnet:Subnet", "net-bench-0").inputs["availabilityZone"] == "us-east-1a"
+    # an explicit list is taken as is
+    mocks = build({"availabilityZones": "us-east-1b,us-east-1e"}, region="us-east-1", zones=zones).mocks
+    assert [mocks.one("aws:ec2/subnet:Subnet", f"net-private-{i}").inputs["availabilityZone"] for i in range(2)] == [
+        "us-east-1b", "us-east-1e"]  # fmt: skip
+    with pytest.raises(pulumi.RunError, match="3 availability zones wanted, the region has 2 that EKS supports"):
+        build(region="us-west-1", zones=(("us-west-1a", "usw1-az2"), ("us-west-1b", "usw1-az1"),
+                                         ("us-west-1c", "usw1-az3")))  # fmt: skip
 
 
 def test_addons_come_after_the_system_nodes(default_stack) -> None:  # type: ignore[no-untyped-def]
