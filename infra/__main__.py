@@ -49,7 +49,9 @@ def main() -> dict[str, Any]:
             tags=tags,
         ),
     )
-    nodes = NodeGroups("nodes", NodeGroupsArgs(cluster.eks_cluster, s.cluster_name, _node_specs(s, network), tags))
+    nodes = NodeGroups(
+        "nodes", NodeGroupsArgs(cluster.eks_cluster, cluster.vpc_cni, s.cluster_name, _node_specs(s, network), tags)
+    )
     addons = ClusterAddons(
         "addons", AddonsArgs(s.cluster_name, cluster.eks_cluster, [nodes.groups[roles.CORE]], cluster.provider, tags)
     )

@@ -1,7 +1,7 @@
 """Helm values for the Spark Operator and kube-prometheus-stack charts (pure dicts).
 
 Every key set here must exist in the chart's own values.yaml: Helm silently ignores unknown keys.
-tests/infra/test_chart_values.py checks them against third_party/upstream/.
+tests/infra/test_infra_chart_values.py checks them against third_party/upstream/.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ GRAFANA_USER_KEY = "admin-user"
 GRAFANA_PASSWORD_KEY = "admin-password"
 DASHBOARD_LABEL = "grafana_dashboard"
 DASHBOARD_LABEL_VALUE = "1"
-# Spark Operator values that 2.1.0 lacks: the first chart version known to have each (v2.5.1's values.yaml
-# has all of them; earlier versions may have some, but we never set a key we cannot show exists).
+# Spark Operator values that 2.1.0 lacks, set only from these chart versions. No values.yaml of a newer chart
+# is vendored, so settings.py refuses them unless allowUnverifiedChartValues is set (see docs/infra.md).
 KUBE_API_MIN_VERSION = (2, 5, 0)
 START_LATENCY_BUCKETS_MIN_VERSION = (2, 5, 0)
 

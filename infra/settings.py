@@ -25,8 +25,15 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_VPC_CIDR = IPv4Network("10.0.0.0/16")
 DEFAULT_SECONDARY_CIDR = IPv4Network("100.64.0.0/16")  # RFC 6598 space: no clash with corporate 10/8 ranges
 DEFAULT_SPARK_NAMESPACES = ("spark-team-a", "spark-team-b", "spark-team-c")
-# Chart keys that 2.1.0 lacks; set only when the chosen chart version has them (see spark_operator values).
+# Chart keys that 2.1.0 lacks, the chart value each sets, and the version gate infra applies to it. Only
+# 2.1.0's values.yaml is vendored (third_party/upstream/), so none of these is checked against a real file:
+# they are set only with allowUnverifiedChartValues (docs/infra.md, "Spark Operator chart 2.1.0 by default").
 NEWER_CHART_MIN = {"kubeApiQps": "2.5.0", "kubeApiBurst": "2.5.0", "startLatencyBuckets": "2.5.0"}
+NEWER_CHART_VALUE = {
+    "kubeApiQps": "controller.kubeAPIQPS",
+    "kubeApiBurst": "controller.kubeAPIBurst",
+    "startLatencyBuckets": "prometheus.metrics.jobStartLatencyBuckets",
+}
 DEFAULT_START_LATENCY_BUCKETS = "10,30,60,90,120,180,240,300,450,600,900,1200,1800,2700,3600,5400,7200"
 _DNS_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
 _CPU = r"\d+(\.\d+)?m?"
@@ -225,15 +232,13 @@ def _operator(r: Reader) -> OperatorSettings:
     version = r.text("sparkOperatorChartVersion", "2.1.0", _VERSION, "a chart version such as 2.1.0")
     if version_tuple(version) < (2, 0, 0):
         raise ConfigError("sparkOperatorChartVersion", f"charts before 2.0.0 have another values layout, got {version}")
-    for key, minimum in NEWER_CHART_MIN.items():
-        if r.is_set(key) and version_tuple(version) < version_tuple(minimum):
-            raise ConfigError(key, f"needs sparkOperatorChartVersion >= {minimum} (chart {version} has no such value)")
+    unverified = _newer_chart_keys_allowed(r, version)
     buckets = r.optional("startLatencyBuckets", r"\d+(\.\d+)?(,\d+(\.\d+)?)*", "comma-separated seconds")
     if buckets is not None:
         bounds = [float(b) for b in buckets.split(",")]
         if bounds != sorted(set(bounds)) or bounds[0] <= 0:
             raise ConfigError("startLatencyBuckets", "bounds must be positive and strictly increasing")
-    elif version_tuple(version) >= version_tuple(NEWER_CHART_MIN["startLatencyBuckets"]):
+    elif unverified and version_tuple(version) >= version_tuple(NEWER_CHART_MIN["startLatencyBuckets"]):
         buckets = DEFAULT_START_LATENCY_BUCKETS
     return OperatorSettings(
         chart_version=version,
@@ -252,6 +257,19 @@ def _operator(r: Reader) -> OperatorSettings:
         kube_api_burst=r.optional_integer("kubeApiBurst", 1, 100_000),
         start_latency_buckets=buckets,
     )
+
+
+def _newer_chart_keys_allowed(r: Reader, version: str) -> bool:
+    """allowUnverifiedChartValues; every newer-chart key set needs a chart that has it, and that flag."""
+    unverified = r.flag("allowUnverifiedChartValues", False)
+    for key, minimum in NEWER_CHART_MIN.items():
+        if r.is_set(key) and version_tuple(version) < version_tuple(minimum):
+            raise ConfigError(key, f"needs sparkOperatorChartVersion >= {minimum} (chart {version} has no such value)")
+        if r.is_set(key) and not unverified:
+            raise ConfigError(key, f"sets {NEWER_CHART_VALUE[key]}, which no vendored values.yaml confirms for chart "
+                              f"{version} (Helm ignores unknown keys silently); set "
+                              "benchkit:allowUnverifiedChartValues true to set it anyway")  # fmt: skip
+    return unverified
 
 
 def _monitoring(r: Reader) -> MonitoringSettings:

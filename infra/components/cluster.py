@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,6 +14,13 @@ import pulumi_kubernetes as k8s
 from infra.naming import type_token
 
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+VPC_CNI_ADDON = "vpc-cni"
+
+
+def vpc_cni_configuration(warm_prefix_target: int) -> str:
+    """The vpc-cni addon's configurationValues: a /28 prefix per ENI slot instead of one IP per pod."""
+    env = {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": str(warm_prefix_target)}
+    return json.dumps({"env": env}, sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -30,14 +38,15 @@ class ClusterArgs:
 
 
 class Cluster(pulumi.ComponentResource):
-    """`eks.Cluster` with API authentication, no default node group and the managed VPC CNI addon.
+    """`eks.Cluster` with API authentication and no default node group, and the managed VPC CNI addon.
 
-    The VPC CNI addon (with ENABLE_PREFIX_DELEGATION and WARM_PREFIX_TARGET) is a child of eks.Cluster,
-    so it exists before any node group, which all depend on the cluster: nodes never join with the
+    The VPC CNI addon (ENABLE_PREFIX_DELEGATION, WARM_PREFIX_TARGET) is created here rather than by
+    pulumi-eks, so that node groups can depend on it explicitly (`vpc_cni`): no node joins with the
     one-IP-per-pod default (the ordering bug data-on-eks fixed with `before_compute`).
     """
 
     eks_cluster: eks.Cluster
+    vpc_cni: aws.eks.Addon
     provider: k8s.Provider
     kubeconfig: pulumi.Output[str]
 
@@ -69,15 +78,27 @@ class Cluster(pulumi.ComponentResource):
             authentication_mode=eks.AuthenticationMode.API,
             access_entries=access_entries,
             enabled_cluster_log_types=list(args.control_plane_log_types),
-            # use_default_vpc_cni stays unset: pulumi-eks then installs VPC CNI as the EKS managed addon.
-            vpc_cni_options=eks.VpcCniOptionsArgs(
-                enable_prefix_delegation=True, warm_prefix_target=args.warm_prefix_target
-            ),
+            # pulumi-eks adds no VPC CNI addon of its own (it would be a child of eks.Cluster, out of reach of
+            # a depends_on): EKS bootstraps the self-managed aws-node, and vpc_cni below adopts it.
+            use_default_vpc_cni=True,
             kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(enabled=True),
             # CoreDNS as a managed addon needs nodes (pulumi-eks#1819): ClusterAddons adds it after them.
             coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.vpc_cni = aws.eks.Addon(
+            f"{name}-vpc-cni",
+            cluster_name=args.cluster_name,
+            addon_name=VPC_CNI_ADDON,
+            configuration_values=vpc_cni_configuration(args.warm_prefix_target),
+            # OVERWRITE: take over the self-managed aws-node EKS bootstraps; preserve: removing the addon
+            # must not delete the DaemonSet every pod's networking runs on.
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            preserve=True,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.eks_cluster]),
         )
         self.kubeconfig = self.eks_cluster.kubeconfig_json
         self.provider = k8s.Provider(

@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from infra.addressing import SubnetPlan
 from infra.naming import type_token
+from infra.zones import eks_zones
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class NetworkArgs:
     secondary_cidr: IPv4Network
     plan: SubnetPlan
     availability_zones: tuple[str, ...]
-    """Empty: ask the region for its available zones."""
+    """Empty: the region's available zones that EKS supports (infra/zones.py), in the region's order."""
     tags: dict[str, str]
 
 
@@ -34,9 +35,12 @@ class Network(pulumi.ComponentResource):
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("Network"), name, None, opts)
         self._name, self._args = name, args
-        zones = list(args.availability_zones) or aws.get_availability_zones(state="available").names
+        zones = list(args.availability_zones) or self._region_zones()
         if len(zones) < len(args.plan.private):
-            raise pulumi.RunError(f"{len(args.plan.private)} availability zones wanted, the region has {len(zones)}")
+            raise pulumi.RunError(
+                f"{len(args.plan.private)} availability zones wanted, the region has {len(zones)} that EKS "
+                "supports (benchkit:availabilityZones picks zones by name)"
+            )
         self._zones = zones
         child = pulumi.ResourceOptions(parent=self)
         vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=str(args.vpc_cidr), enable_dns_hostnames=True,
@@ -55,6 +59,11 @@ class Network(pulumi.ComponentResource):
         self.vpc_id = vpc.id
         self.public_subnet_ids = [s.id for s in self._public]
         self.register_outputs({"vpcId": self.vpc_id})
+
+    @staticmethod
+    def _region_zones() -> list[str]:
+        found = aws.get_availability_zones(state="available")
+        return eks_zones(found.names, found.zone_ids)
 
     def _tags(self, part: str, extra: dict[str, str] | None = None) -> dict[str, str]:
         return {**self._args.tags, "Name": f"{self._args.cluster_name}-{part}", **(extra or {})}

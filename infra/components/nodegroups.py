@@ -41,6 +41,8 @@ class NodeGroupSpec:
 @dataclass(frozen=True)
 class NodeGroupsArgs:
     cluster: eks.Cluster
+    vpc_cni: pulumi.Resource
+    """Every group depends on it: nodes join with prefix delegation already configured."""
     cluster_name: str
     specs: Sequence[NodeGroupSpec]
     tags: dict[str, str]
@@ -121,5 +123,5 @@ class NodeGroups(pulumi.ComponentResource):
             taints=taints,
             nodeadm_extra_options=nodeadm,
             tags={**args.tags, "benchkit.io/node-group-role": spec.role},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.cluster]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.cluster, args.vpc_cni]),
         )

@@ -35,6 +35,9 @@ FAKE_KUBECONFIG = {
     "users": [{"name": "aws", "user": {"exec": {"command": "aws", "args": ["eks", "get-token"]}}}],
 }
 FAKE_PASSWORD = "mock-grafana-password-0123"
+# (name, zone ID) as DescribeAvailabilityZones answers; the name-to-ID mapping differs between accounts
+DEFAULT_ZONES = (("us-west-2a", "usw2-az2"), ("us-west-2b", "usw2-az1"), ("us-west-2c", "usw2-az3"),
+                 ("us-west-2d", "usw2-az4"))  # fmt: skip
 
 
 @dataclass
@@ -62,7 +65,8 @@ class Registration:
 class BenchMocks(pulumi.runtime.Mocks):
     """Records every registration; echoes inputs back as outputs plus the computed fields the program reads."""
 
-    def __init__(self) -> None:
+    def __init__(self, zones: tuple[tuple[str, str], ...] = DEFAULT_ZONES) -> None:
+        self._zones = zones
         self._lock = threading.Lock()
         self.resources: list[Registration] = []
         self.requests: dict[tuple[str, str], dict[str, Any]] = {}
@@ -88,7 +92,7 @@ class BenchMocks(pulumi.runtime.Mocks):
         with self._lock:
             self.calls.append(args.token)
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            return {"names": ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"]}
+            return {"names": [n for n, _ in self._zones], "zoneIds": [z for _, z in self._zones]}
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci", "userId": "AID", "id": ACCOUNT}
         if args.token == "aws:index/getPartition:getPartition":
@@ -163,9 +167,15 @@ def resolve(value: Any) -> tuple[Any, bool]:
     return _sync_await(output.future()), _sync_await(output.is_secret())
 
 
-def run_program(config: dict[str, str], *, janitor_file: Path | None, region: str = "us-west-2") -> Built:
+def run_program(
+    config: dict[str, str],
+    *,
+    janitor_file: Path | None,
+    region: str = "us-west-2",
+    zones: tuple[tuple[str, str], ...] = DEFAULT_ZONES,
+) -> Built:
     """Run infra/__main__.main() under fresh mocks with the given `benchkit:` config (strings)."""
-    mocks = BenchMocks()
+    mocks = BenchMocks(zones)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=False, monitor=NoRefMonitor(mocks))
     raw = ({"janitorCodePath": str(janitor_file)} if janitor_file else {}) | config
     all_config = {f"benchkit:{k}": v for k, v in raw.items()}

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from infra import chart_values
+from infra import chart_values, settings
 from infra.instances import lookup
 from infra.sizing import operator_sizing
 
@@ -21,7 +21,8 @@ KPS_CHART = yaml.safe_load((UPSTREAM / "kube-prometheus-stack-88.5.3" / "values.
 # Keys of the grafana *subchart* (grafana/helm-charts), whose values.yaml is not vendored: the parent
 # chart passes them through. Kept to the minimum placement needs; see docs/infra.md.
 KPS_SUBCHART_KEYS = {"grafana.nodeSelector", "grafana.tolerations", "grafana.resources", "grafana.service.type"}
-# Spark Operator keys that only newer charts have; set only for chart versions >= 2.5.0 (not vendored).
+# Spark Operator keys that only newer charts have: no newer values.yaml is vendored, so infra sets them only for
+# chart versions >= 2.5.0 and only with allowUnverifiedChartValues (tests/infra/test_infra_settings.py).
 OPERATOR_NEWER_KEYS = {
     "controller.kubeAPIQPS",
     "controller.kubeAPIBurst",
@@ -84,6 +85,8 @@ def test_operator_values_on_2_1_0_are_all_chart_keys(webhook: bool) -> None:
 def test_newer_chart_keys_appear_only_on_newer_charts() -> None:
     newer = unknown_keys(_operator_values(chart_version="2.5.2"), OPERATOR_CHART)
     assert set(newer) == OPERATOR_NEWER_KEYS
+    # ... and they are exactly the ones settings refuses without allowUnverifiedChartValues
+    assert set(settings.NEWER_CHART_VALUE.values()) == OPERATOR_NEWER_KEYS
 
 
 def test_values_the_stack_registers_are_chart_keys(default_stack) -> None:  # type: ignore[no-untyped-def]

@@ -80,6 +80,31 @@ def test_docs_list_every_key() -> None:
     assert documented == settings.known_keys()
 
 
+def test_cost_figures_in_readme_and_docs_come_from_the_price_table() -> None:
+    """The stack's hourly cost at rest and with 200 bench nodes, as README and docs/infra.md state it,
+    recomputed from benchkit's dated price table and the default stack settings."""
+    from benchkit.capacity.budget import hourly_rate
+    from benchkit.capacity.pricing import default_table
+
+    public_ipv4 = 0.005  # USD/h of the NAT gateway's address: not in benchkit's table (docs/infra.md says so)
+    prices = default_table("us-west-2")
+    s = settings.parse({"janitorEnabled": "false"}, stack="dev", region="us-west-2")
+    fixed: dict[str, int] = {}
+    for role in (roles.CORE, roles.OPERATOR, roles.MONITORING):
+        group = s.node_groups[role]
+        fixed[group.instance_type] = fixed.get(group.instance_type, 0) + group.desired_size
+    bench = s.node_groups[roles.BENCH]
+    extras = prices.volume(s.monitoring.storage_gib) + public_ipv4
+    at_rest = hourly_rate(fixed, prices, disk_gib=bench.disk_gib) + extras
+    full = hourly_rate({**fixed, bench.instance_type: bench.max_size}, prices, disk_gib=bench.disk_gib) + extras
+    month = round(at_rest * 720, -1)
+    docs = (ROOT / "docs" / "infra.md").read_text()
+    readme = (ROOT / "README.md").read_text()
+    for text in (docs, readme):
+        assert f"≈ ${at_rest:.2f}/h" in text and f"≈ ${full:.0f}/h" in text
+    assert f"≈ ${month:,.0f} per 30 days of 720 h" in docs
+
+
 def test_infra_never_imports_benchkit() -> None:
     """infra deploys benchkit's janitor from its file path; it must not depend on the package."""
     import ast

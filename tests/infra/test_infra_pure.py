@@ -10,6 +10,7 @@ from infra import sizing
 from infra.addressing import plan_subnets
 from infra.instances import INSTANCE_TYPES, lookup
 from infra.preflight import PreflightError, addresses_per_node, check_pod_ip_capacity, prefixes_per_node
+from infra.zones import eks_zones
 
 SLASH16 = IPv4Network("100.64.0.0/16")
 
@@ -155,3 +156,19 @@ def test_instance_table() -> None:
     assert all(t.memory_gib >= 2 * t.vcpu for t in INSTANCE_TYPES.values())
     with pytest.raises(KeyError):
         lookup("m6g.4xlarge")  # Graviton: the AMI type is x86_64
+
+
+# --- availability zones --------------------------------------------------------------------------
+
+
+def test_zones_eks_rejects_are_left_out_by_id_not_by_name() -> None:
+    # zone names map to different zone IDs in every account: us-east-1a may well be use1-az3
+    names = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"]
+    assert eks_zones(names, ["use1-az3", "use1-az6", "use1-az1", "use1-az2"]) == names[1:]
+    assert eks_zones(names, ["use1-az1", "use1-az2", "use1-az4", "use1-az6"]) == names
+    assert eks_zones(["us-west-1a", "us-west-1c"], ["usw1-az2", "usw1-az1"]) == ["us-west-1c"]
+    assert eks_zones(["ca-central-1a", "ca-central-1b", "ca-central-1d"], ["cac1-az1", "cac1-az2", "cac1-az4"]) == [
+        "ca-central-1a", "ca-central-1b", "ca-central-1d"]  # fmt: skip
+    assert eks_zones(["ca-central-1a", "ca-central-1b"], ["cac1-az3", "cac1-az1"]) == ["ca-central-1b"]
+    with pytest.raises(ValueError):
+        eks_zones(names, ["use1-az1"])

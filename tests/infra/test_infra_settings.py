@@ -46,9 +46,25 @@ def test_lists_accept_json_or_commas(parse) -> None:  # type: ignore[no-untyped-
 
 
 def test_newer_chart_gets_latency_buckets_and_api_limits(parse) -> None:  # type: ignore[no-untyped-def]
-    s = parse(sparkOperatorChartVersion="2.5.2", kubeApiQps="100", kubeApiBurst="200")
+    s = parse(sparkOperatorChartVersion="2.5.2", kubeApiQps="100", kubeApiBurst="200",
+              allowUnverifiedChartValues="true")  # fmt: skip
     assert s.operator.start_latency_buckets == settings.DEFAULT_START_LATENCY_BUCKETS
     assert (s.operator.kube_api_qps, s.operator.kube_api_burst) == (100, 200)
+
+
+def test_newer_chart_values_unchecked_against_a_real_values_yaml_need_the_override(parse) -> None:  # type: ignore[no-untyped-def]
+    """No 2.5.x values.yaml is vendored: without allowUnverifiedChartValues a newer chart gets only the keys
+    checked against 2.1.0's, and asking for one of the others is an error naming it."""
+    s = parse(sparkOperatorChartVersion="2.5.2")
+    assert s.operator.start_latency_buckets is None
+    assert (s.operator.kube_api_qps, s.operator.kube_api_burst) == (None, None)
+    for key, value in (("kubeApiQps", "100"), ("kubeApiBurst", "200"), ("startLatencyBuckets", "30,60")):
+        with pytest.raises(ConfigError) as err:
+            parse(sparkOperatorChartVersion="2.5.2", **{key: value})
+        assert err.value.key == key
+        assert settings.NEWER_CHART_VALUE[key] in str(err.value)
+        assert "benchkit:allowUnverifiedChartValues true" in str(err.value)
+        assert "\n" not in str(err.value)
 
 
 @pytest.mark.parametrize(
@@ -64,7 +80,7 @@ def test_newer_chart_gets_latency_buckets_and_api_limits(parse) -> None:  # type
         ({"kubeApiQps": "100"}, "kubeApiQps", "needs sparkOperatorChartVersion >= 2.5.0"),
         ({"startLatencyBuckets": "60,30"}, "startLatencyBuckets", "needs sparkOperatorChartVersion >= 2.5.0"),
         (
-            {"sparkOperatorChartVersion": "2.5.2", "startLatencyBuckets": "60,30"},
+            {"sparkOperatorChartVersion": "2.5.2", "startLatencyBuckets": "60,30", "allowUnverifiedChartValues": "1"},
             "startLatencyBuckets",
             "strictly increasing",
         ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pulumi
 import pytest
 import yaml
 
@@ -20,10 +21,18 @@ def _groups(built) -> dict[str, dict]:  # type: ignore[no-untyped-def]
 
 
 def test_cluster_uses_prefix_delegation_and_api_auth(default_stack) -> None:  # type: ignore[no-untyped-def]
-    cluster = default_stack.mocks.one("eks:index:Cluster").inputs  # camelCase wire names, numbers as floats
-    assert cluster["vpcCniOptions"]["enablePrefixDelegation"] is True
-    assert cluster["vpcCniOptions"]["warmPrefixTarget"] == 1
-    assert "useDefaultVpcCni" not in cluster  # unset -> pulumi-eks installs the managed vpc-cni addon
+    mocks = default_stack.mocks
+    cluster = mocks.one("eks:index:Cluster")
+    cni = mocks.one(ADDON, "cluster-vpc-cni")
+    assert cni.inputs["addonName"] == "vpc-cni" and cni.inputs["clusterName"] == "benchkit-test"
+    env = json.loads(cni.inputs["configurationValues"])["env"]
+    assert env == {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "1"}
+    assert cni.inputs["resolveConflictsOnCreate"] == "OVERWRITE"  # adopts the aws-node EKS bootstraps
+    assert cni.inputs["preserve"] is True
+    assert cni.depends_on(cluster)
+    # pulumi-eks adds no vpc-cni addon of its own (it would ignore vpcCniOptions anyway)
+    assert cluster.inputs["useDefaultVpcCni"] is True and "vpcCniOptions" not in cluster.inputs
+    cluster = cluster.inputs  # camelCase wire names, numbers as floats
     assert cluster["authenticationMode"] == "API"
     assert cluster["skipDefaultNodeGroup"] is True
     assert cluster["name"] == "benchkit-test"
@@ -35,13 +44,21 @@ def test_cluster_uses_prefix_delegation_and_api_auth(default_stack) -> None:  # 
 
 
 def test_node_groups_come_after_the_cluster_and_its_cni(default_stack) -> None:  # type: ignore[no-untyped-def]
-    """The VPC CNI addon is a child of eks.Cluster: every node group depending on the cluster joins with
-    prefix delegation already configured."""
+    """Every node group depends on the vpc-cni addon itself: its nodes join with prefix delegation on."""
     mocks = default_stack.mocks
     cluster = mocks.one("eks:index:Cluster")
-    for group in mocks.of_type(MNG):
+    cni = mocks.one(ADDON, "cluster-vpc-cni")
+    groups = mocks.of_type(MNG)
+    assert len(groups) == 4
+    for group in groups:
+        assert group.depends_on(cni), group.name
         assert group.depends_on(cluster), group.name
         assert group.inputs["cluster"] == cluster.urn
+
+
+def test_warm_prefix_target_reaches_the_cni(build) -> None:  # type: ignore[no-untyped-def]
+    cni = build({"warmPrefixTarget": "2"}).mocks.one(ADDON, "cluster-vpc-cni")
+    assert json.loads(cni.inputs["configurationValues"])["env"]["WARM_PREFIX_TARGET"] == "2"
 
 
 def test_the_four_node_groups(default_stack) -> None:  # type: ignore[no-untyped-def]
@@ -104,11 +121,28 @@ def test_placement_of_node_groups_in_subnets(default_stack) -> None:  # type: ig
     assert len(mocks.of_type("aws:ec2/natGateway:NatGateway")) == 1
 
 
+def test_subnets_avoid_the_zone_eks_rejects(build) -> None:  # type: ignore[no-untyped-def]
+    zones = (("us-east-1a", "use1-az6"), ("us-east-1b", "use1-az3"), ("us-east-1c", "use1-az1"),
+             ("us-east-1d", "use1-az2"), ("us-east-1e", "use1-az4"))  # fmt: skip
+    mocks = build(region="us-east-1", zones=zones).mocks
+    private = [mocks.one("aws:ec2/subnet:Subnet", f"net-private-{i}").inputs["availabilityZone"] for i in range(3)]
+    assert private == ["us-east-1a", "us-east-1c", "us-east-1d"]  # not us-east-1b (use1-az3)
+    assert mocks.one("aws:ec2/subnet:Subnet", "net-bench-0").inputs["availabilityZone"] == "us-east-1a"
+    # an explicit list is taken as is
+    mocks = build({"availabilityZones": "us-east-1b,us-east-1e"}, region="us-east-1", zones=zones).mocks
+    assert [mocks.one("aws:ec2/subnet:Subnet", f"net-private-{i}").inputs["availabilityZone"] for i in range(2)] == [
+        "us-east-1b", "us-east-1e"]  # fmt: skip
+    with pytest.raises(pulumi.RunError, match="3 availability zones wanted, the region has 2 that EKS supports"):
+        build(region="us-west-1", zones=(("us-west-1a", "usw1-az2"), ("us-west-1b", "usw1-az1"),
+                                         ("us-west-1c", "usw1-az3")))  # fmt: skip
+
+
 def test_addons_come_after_the_system_nodes(default_stack) -> None:  # type: ignore[no-untyped-def]
     mocks = default_stack.mocks
     core = mocks.one(MNG, "nodes-core")
-    addons = {r.inputs["addonName"]: r for r in mocks.of_type(ADDON)}
+    addons = {r.inputs["addonName"]: r for r in mocks.of_type(ADDON) if r.name.startswith("addons-")}
     assert sorted(addons) == ["aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent"]
+    assert sorted(r.inputs["addonName"] for r in mocks.of_type(ADDON)) == sorted([*addons, "vpc-cni"])
     for addon in addons.values():
         assert addon.depends_on(core), addon.name
         assert addon.inputs["clusterName"] == "benchkit-test"
@@ -168,8 +202,11 @@ def test_operator_sized_for_another_instance_type_and_overrides(build) -> None: 
     assert values["webhook"] == {"enable": False}
     assert _groups(built)["operator"]["instanceTypes"] == ["c5.12xlarge"]
 
+    newer = {"sparkOperatorChartVersion": "2.5.2", "kubeApiQps": "200", "kubeApiBurst": "400"}
+    with pytest.raises(ConfigError, match=r"^benchkit:kubeApiQps: sets controller.kubeAPIQPS, which no vendored"):
+        build(newer)  # not checked against a real 2.5.x values.yaml: only with the explicit override
     built = build({"operatorWorkers": "30", "operatorControllerCpu": "30", "operatorControllerMemory": "40Gi",
-                   "sparkOperatorChartVersion": "2.5.2", "kubeApiQps": "200", "kubeApiBurst": "400"})  # fmt: skip
+                   **newer, "allowUnverifiedChartValues": "true"})  # fmt: skip
     release = built.mocks.one(RELEASE, "spark-operator-release").inputs
     controller = release["values"]["controller"]
     assert release["version"] == "2.5.2"
