@@ -127,6 +127,18 @@ def _put(ssm: Any, parameter: str, value: str) -> None:
         raise aws.translate(exc, f"writing lease {parameter}") from None
 
 
+def busy(parameter: str, region: str | None, mine: str | None = None, *, ssm: Any = None,
+         now: float | None = None) -> str | None:  # fmt: skip
+    """Why the stack is busy: a valid lease held by anyone but `mine` (e.g. "lease held by run X (...) for
+    240 s more"); None when the lease is free or ours."""
+    value = Lease(parameter, mine or "", region=region, ssm=ssm).current()
+    state, why = janitor.lease_state(value, time.time() if now is None else now)
+    held = janitor.parse_lease(value)
+    if state != janitor.VALID or held is None or (mine is not None and held.get("run_id") == mine):
+        return None
+    return why
+
+
 def clear(parameter: str, region: str | None, run_id: str | None = None, ssm: Any = None) -> str | None:
     """Teardown's part: release the lease held by any run (or only by `run_id`). Returns the run it released."""
     client = ssm if ssm is not None else aws.client("ssm", region)

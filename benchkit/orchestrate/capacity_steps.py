@@ -22,6 +22,9 @@ from benchkit.settings.run import parse_min_max
 
 EMBEDDED_BENCH_GROUP = "bench"
 """The twin names its node groups by role."""
+OWNS_STACK = "owns_stack"
+"""ctx.extras key set by the lease step: this run may scale the stack's node groups (it holds the lease, or the
+stack has no lease and the run went ahead). A run refused or stopped before that step never scales anything."""
 
 
 def check(ctx: RunContext) -> None:
@@ -69,6 +72,7 @@ def take_lease(ctx: RunContext) -> None:
     if parameter is None:
         ctx.console.print("benchkit: the stack has no janitor (leaseParameter is null): no dead-man's switch for "
                           "this run; tear down yourself if benchkit dies", highlight=False)  # fmt: skip
+        ctx.extras[OWNS_STACK] = True
         return
 
     def warn(exc: Exception) -> None:
@@ -77,6 +81,7 @@ def take_lease(ctx: RunContext) -> None:
     keeper = lease.LeaseKeeper(lease.Lease(parameter, ctx.run_id, region=aws.region), on_error=warn)
     keeper.start()
     ctx.extras["lease"] = keeper
+    ctx.extras[OWNS_STACK] = True
 
 
 def prescale(ctx: RunContext) -> None:
@@ -138,17 +143,25 @@ def stop_watchers(ctx: RunContext) -> None:
 
 
 def teardown(ctx: RunContext) -> None:
-    """--teardown (or a budget abort): the run's objects by label, and with --stack the bench group to zero."""
+    """--teardown (or a budget abort): the run's objects by label, and with --stack the bench group to zero.
+
+    Only for a run that started (its folder exists: a refusal before that has nothing to undo) and, for the
+    node group, only when this run owns the stack: a run refused as `stack is busy` must not scale the nodes
+    of the run that holds the lease.
+    """
     s = ctx.settings
-    if not (s.teardown or ctx.extras.get("abort") == "budget") or ctx.target is None:
+    if not (s.teardown or ctx.extras.get("abort") == "budget") or ctx.target is None or ctx.journal is None:
         return
     aws = ctx.extras.get("aws")
-    if ctx.journal is not None:
-        ctx.journal.emit(journal.STAGE, name="teardown", detail={"stack": s.stack})
-    groups = [aws.group("bench")] if aws is not None else []
+    ctx.journal.emit(journal.STAGE, name="teardown", detail={"stack": s.stack})
     if aws is None:
         ctx.console.print("benchkit: teardown: no --stack: deleting the run's objects only (no node group to scale)",
                           highlight=False)  # fmt: skip
+    elif not ctx.extras.get(OWNS_STACK):
+        ctx.console.print("benchkit: teardown: this run does not hold the stack's lease: deleting the run's objects "
+                          "only, its node groups are left alone", highlight=False)  # fmt: skip
+        aws = None
+    groups = [aws.group("bench")] if aws is not None else []
     try:
         report = teardown_mod.teardown(
             kube=ctx.target.api, run_id=ctx.run_id, groups=groups,

@@ -17,6 +17,8 @@ from rich.console import Console
 
 from benchkit.capacity import lease
 from benchkit.errors import ConfigError
+from benchkit.kube.connect import connect
+from benchkit.kube.stack import read_stack_outputs
 from benchkit.orchestrate import capacity_steps
 from benchkit.orchestrate.context import RunContext
 from benchkit.results import journal
@@ -108,12 +110,56 @@ def test_busy_stack_is_refused_before_anything_starts(env: FakeStack, param: str
     assert lease_value(param)["run_id"] == "someone-else"
 
 
+def test_a_refused_run_leaves_the_busy_stack_alone(env: FakeStack, param: str, tmp_path: Path) -> None:
+    """`stack is busy` is exit 2 and nothing else: the refused run's --teardown must not scale alice's nodes."""
+    env.set_scaling("bench", minSize=5, desiredSize=5)
+    lease.Lease(param, "alice-run", holder="alice@laptop").acquire()
+    proc = benchkit_run(tmp_path / "runs", "--total-jobs", "3", "--nodes", "5", "--prescale", "--teardown")
+    assert proc.returncode == 2, proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("benchkit: error: stack is busy: lease held by run alice-run (alice@laptop) for ")
+    assert "teardown" not in proc.stderr.replace("benchkit teardown", "")
+    assert env.scaling("bench") == {"minSize": 5, "desiredSize": 5, "maxSize": 200}
+    assert lease_value(param)["run_id"] == "alice-run"
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_run_refused_after_taking_the_lease_scales_nothing(env: FakeStack, param: str, tmp_path: Path) -> None:
+    """Bad input found after the lease (the results folder cannot be made) is exit 2 with no teardown either."""
+    env.set_scaling("bench", minSize=3, desiredSize=3)
+    (tmp_path / "not-a-dir").write_text("")
+    proc = benchkit_run(tmp_path / "not-a-dir" / "runs", "--total-jobs", "3", "--teardown")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("benchkit: error: results-dir: cannot create ")
+    assert env.scaling("bench") == {"minSize": 3, "desiredSize": 3, "maxSize": 200}
+    assert lease_value(param)["run_id"] is None  # taken, then released
+
+
+def test_only_the_lease_holder_scales_in_teardown(env: FakeStack, param: str, tmp_path: Path) -> None:
+    env.set_scaling("bench", minSize=2, desiredSize=2)
+    lease.Lease(param, "alice-run", holder="alice@laptop").acquire()
+    ctx = _ctx(total_jobs=3, stack=STACK, teardown=True, results_dir=str(tmp_path))
+    capacity_steps.check(ctx)
+    ctx.target = connect(stack=read_stack_outputs(STACK))
+    with pytest.raises(ConfigError, match="stack is busy"):
+        capacity_steps.take_lease(ctx)
+    ctx.journal = journal.Journal(_run_dir(ctx), src="orchestrator")  # even as if the run had started
+    capacity_steps.teardown(ctx)
+    assert env.scaling("bench")["desiredSize"] == 2
+
+
 def _ctx(**overrides: Any) -> RunContext:
     ctx = RunContext(
         settings=run_settings.build(overrides=overrides), console=Console(quiet=True), out=Console(quiet=True)
     )
     ctx.run_id = "check"
     return ctx
+
+
+def _run_dir(ctx: RunContext) -> Path:
+    ctx.run_dir = ctx.settings.results_dir / ctx.run_id
+    ctx.run_dir.mkdir(parents=True)
+    return ctx.run_dir
 
 
 @pytest.mark.parametrize(

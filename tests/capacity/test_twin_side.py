@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from kubernetes import client
 
@@ -138,6 +140,31 @@ def test_teardown_of_one_run_leaves_the_others(env: tuple[FakeStack, TwinProcess
     assert len(apps(twin, labels.run_selector("keep-me"))) == 2
     run(capsys, "teardown", "--stack", STACK, "--keep-nodes")  # leave the shared twin clean
     assert apps(twin, labels.any_run_selector()) == []
+
+
+def test_teardown_of_an_old_run_does_not_scale_a_busy_stack(
+    env: tuple[FakeStack, TwinProcess], param: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--run OLD while another run holds the lease: refused up front (exit 2, nothing deleted, nothing scaled)."""
+    stack, twin = env
+    stack.set_scaling("bench", minSize=2, desiredSize=2, maxSize=200)
+    create_apps(twin, "old-run", 2)
+    lease.Lease(param, "alice-run", holder="alice@laptop").acquire()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["teardown", "--stack", STACK, "--run", "old-run", "--no-wait"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert exit_info.value.code == 2 and len(lines) == 1, lines
+    assert lines[0].startswith("benchkit: error: stack is busy: lease held by run alice-run (alice@laptop) for ")
+    assert "add --keep-nodes to delete only run old-run's objects, or --force" in lines[0]
+    assert len(apps(twin, labels.run_selector("old-run"))) == 2
+    assert stack.scaling("bench")["desiredSize"] == 2
+
+    out = run(capsys, "teardown", "--stack", STACK, "--run", "old-run", "--keep-nodes")
+    assert "deleted 2 in spark-team-a, spark-team-b; none remain" in out
+    assert stack.scaling("bench")["desiredSize"] == 2
+    out = run(capsys, "teardown", "--stack", STACK, "--run", "old-run", "--force", "--no-wait")
+    assert "desired 2 -> 0" in out
+    assert json.loads(boto3.client("ssm").get_parameter(Name=param)["Parameter"]["Value"])["run_id"] == "alice-run"
 
 
 def test_kubeconfig_only_teardown_touches_no_node_group(
