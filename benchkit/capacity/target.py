@@ -89,6 +89,22 @@ class Resolved:
     kube: Target | None
 
 
+def check_flags(*, stack: str | None, cluster: str | None, region: str | None, nodegroups: Iterable[str],
+                kubeconfig: Path | None, context: str | None, need_aws: bool = True) -> None:  # fmt: skip
+    """The target flags alone (no call made): ConfigError (exit 2) for combinations that make no sense."""
+    names = list(nodegroups)
+    if stack is not None and (cluster is not None or region is not None or names):
+        raise ConfigError("give either --stack or --cluster/--region/--nodegroup, not both")
+    if stack is not None and (kubeconfig is not None or context is not None):
+        raise ConfigError("--stack brings its own kubeconfig: drop --kubeconfig/--context")
+    if (cluster is None) != (region is None):
+        raise ConfigError("--cluster and --region go together")
+    if names and cluster is None:
+        raise ConfigError("--nodegroup needs --cluster and --region")
+    if need_aws and stack is None and cluster is None:
+        raise ConfigError("which cluster? give --stack S, or --cluster NAME --region R")
+
+
 def resolve(
     *,
     stack: str | None = None,
@@ -107,16 +123,8 @@ def resolve(
     explicit `--kubeconfig`/`--context` (never a default context that may be another cluster).
     """
     names = list(nodegroups)
-    if stack is not None and (cluster is not None or region is not None or names):
-        raise ConfigError("give either --stack or --cluster/--region/--nodegroup, not both")
-    if stack is not None and (kubeconfig is not None or context is not None):
-        raise ConfigError("--stack brings its own kubeconfig: drop --kubeconfig/--context")
-    if (cluster is None) != (region is None):
-        raise ConfigError("--cluster and --region go together")
-    if names and cluster is None:
-        raise ConfigError("--nodegroup needs --cluster and --region")
-    if need_aws and stack is None and cluster is None:
-        raise ConfigError("which cluster? give --stack S, or --cluster NAME --region R")
+    check_flags(stack=stack, cluster=cluster, region=region, nodegroups=names, kubeconfig=kubeconfig,
+                context=context, need_aws=need_aws)  # fmt: skip
     if stack is not None:
         outputs = read_stack_outputs(stack)
         return Resolved(from_stack(outputs), connect(stack=outputs) if need_kube else None)

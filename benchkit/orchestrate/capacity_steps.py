@@ -8,9 +8,10 @@ prices the run as on AWS (the default stack, or `--stack`'s), so the guard can b
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from benchkit.capacity import budget, lease, nodegroups, pricing, readiness, target
+from benchkit.capacity import budget, janitor, lease, nodegroups, pricing, readiness, target
 from benchkit.capacity import teardown as teardown_mod
 from benchkit.capacity.readiness import GroupState
 from benchkit.errors import ConfigError
@@ -22,6 +23,8 @@ from benchkit.settings.run import parse_min_max
 
 EMBEDDED_BENCH_GROUP = "bench"
 """The twin names its node groups by role."""
+TORN_DOWN = "torn_down"
+"""ctx.extras key: the teardown step scaled the stack's node group (a taken-over hold is not handed back)."""
 OWNS_STACK = "owns_stack"
 """ctx.extras key set by the lease step: this run may scale the stack's node groups (it holds the lease, or the
 stack has no lease and the run went ahead). A run refused or stopped before that step never scales anything."""
@@ -78,10 +81,15 @@ def take_lease(ctx: RunContext) -> None:
     def warn(exc: Exception) -> None:
         ctx.console.print(f"benchkit: lease: {exc}", highlight=False)
 
-    keeper = lease.LeaseKeeper(lease.Lease(parameter, ctx.run_id, region=aws.region), on_error=warn)
+    mine = lease.Lease(parameter, ctx.run_id, region=aws.region, takes_over=(janitor.NODES_SCALE,))
+    keeper = lease.LeaseKeeper(mine, on_error=warn)
     keeper.start()
     ctx.extras["lease"] = keeper
     ctx.extras[OWNS_STACK] = True
+    if mine.took_over is not None:
+        ctx.console.print(f"benchkit: took over the stack's lease from `benchkit nodes scale` "
+                          f"({mine.took_over.get('holder')}); it goes back to that hold at the end unless the run "
+                          "tears the nodes down", highlight=False)  # fmt: skip
 
 
 def prescale(ctx: RunContext) -> None:
@@ -172,6 +180,8 @@ def teardown(ctx: RunContext) -> None:
     except teardown_mod.TeardownFailed as exc:
         _print_lines(ctx, exc.report.lines())
         raise
+    finally:
+        ctx.extras[TORN_DOWN] = bool(groups)
     _print_lines(ctx, report.lines())
 
 
@@ -181,9 +191,16 @@ def _print_lines(ctx: RunContext, lines: list[str]) -> None:
 
 
 def release_lease(ctx: RunContext) -> None:
+    """Release the run's lease; a `nodes scale` hold it took over goes back to it unless the nodes were torn down."""
     keeper = ctx.extras.pop("lease", None)
-    if keeper is not None:
-        keeper.stop()
+    if keeper is None:
+        return
+    released = keeper.stop(hand_back=not ctx.extras.get(TORN_DOWN))
+    prior = keeper.lease.took_over
+    if released and prior is not None:
+        left = float(prior["expires"]) - time.time()
+        ctx.console.print(f"benchkit: lease handed back to `benchkit nodes scale` ({prior.get('holder')}) for "
+                          f"{left:.0f} s more: the janitor keeps the nodes until then", highlight=False)  # fmt: skip
 
 
 def verdict(ctx: RunContext) -> None:

@@ -73,6 +73,12 @@ def test_bad_input_in_a_subprocess(stack: FakeStack) -> None:
         (["teardown", "--cluster", "nope", "--region", "us-west-2"], "listing node groups of nope: No cluster found"),
         (["nodes", "scale", *C, "--nodegroup", "bench", "--to", "-1"], "--to must be >= 0, got -1"),
         (["nodes", "scale", *C, "--to", "3"], "--cluster needs --nodegroup NAME"),
+        (
+            ["nodes", "scale", "--stack", "dev", "--cluster", "x", "--to", "3"],
+            "give either --stack or --cluster/--region/--nodegroup, not both",
+        ),
+        (["nodes", "scale", *C, "--nodegroup", "bench", "--to", "3", "--hold", "0"], "--hold must be longer than 0 s"),
+        (["nodes", "scale", *C, "--nodegroup", "bench", "--to", "3", "--hold", "soon"], "hold: expected a duration"),
         (["nodes", "scale", *C, "--nodegroup", "bench", "--to", "500"], "500 nodes exceeds its maxSize 200"),
         (["nodes", "scale", *C, "--nodegroup", "nope", "--to", "3"], "No node group found for name: nope"),
         (

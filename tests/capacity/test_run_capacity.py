@@ -148,6 +148,26 @@ def test_only_the_lease_holder_scales_in_teardown(env: FakeStack, param: str, tm
     assert env.scaling("bench")["desiredSize"] == 2
 
 
+def test_a_run_takes_over_a_nodes_scale_hold_and_gives_it_back(env: FakeStack, param: str, tmp_path: Path) -> None:
+    env.set_scaling("bench", minSize=1, desiredSize=1)
+    lease.hold(param, env.region, 1800)
+    held = lease_value(param)
+    ctx = _ctx(total_jobs=3, stack=STACK, results_dir=str(tmp_path))
+    capacity_steps.check(ctx)
+    capacity_steps.take_lease(ctx)
+    assert lease_value(param)["run_id"] == "check" and ctx.extras[capacity_steps.OWNS_STACK]
+    capacity_steps.release_lease(ctx)
+    assert lease_value(param) == held  # the hold is back: the pre-scaled nodes stay for the next run
+    ctx = _ctx(total_jobs=3, stack=STACK, results_dir=str(tmp_path), teardown=True)
+    capacity_steps.check(ctx)
+    ctx.target = connect(stack=read_stack_outputs(STACK))
+    capacity_steps.take_lease(ctx)
+    ctx.journal = journal.Journal(_run_dir(ctx), src="orchestrator")
+    capacity_steps.teardown(ctx)  # --teardown: the bench group goes to zero, so the hold is not handed back
+    capacity_steps.release_lease(ctx)
+    assert env.scaling("bench")["desiredSize"] == 0 and lease_value(param)["run_id"] is None
+
+
 def _ctx(**overrides: Any) -> RunContext:
     ctx = RunContext(
         settings=run_settings.build(overrides=overrides), console=Console(quiet=True), out=Console(quiet=True)
