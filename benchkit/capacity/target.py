@@ -67,11 +67,15 @@ def from_stack(outputs: StackOutputs) -> AwsTarget:
 
 def from_cluster(cluster: str, region: str, nodegroups: Iterable[str] = (), *, roles: Iterable[str] = TEARDOWN_ROLES,
                  eks: NodeGroups | None = None) -> AwsTarget:  # fmt: skip
-    """Named node groups, or (none named) the cluster's groups found by their `NodeGroupType` label."""
+    """Named node groups (each must exist: ConfigError before anything is touched), or (none named) the
+    cluster's groups found by their `NodeGroupType` label."""
     names = list(nodegroups)
+    groups = eks or NodeGroups(region)
     if names:
+        for name in names:
+            groups.describe(NodeGroupRef(cluster, region, name))  # a missing cluster or group: exit 2, one line
         return AwsTarget(cluster, region, {n: n for n in names}, explicit=True)
-    found = (eks or NodeGroups(region)).find_by_label(cluster, labels.NODE_GROUP_TYPE)
+    found = groups.find_by_label(cluster, labels.NODE_GROUP_TYPE)
     by_role = {role: name for role in roles for name, value in found.items() if value == ROLE_LABELS.get(role)}
     if "bench" not in by_role:
         raise ConfigError(
