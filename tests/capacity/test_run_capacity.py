@@ -66,9 +66,13 @@ def lease_value(param: str) -> dict[str, Any]:
 @pytest.mark.slow
 def test_prescale_lease_and_teardown(env: FakeStack, param: str, tmp_path: Path) -> None:
     proc = benchkit_run(tmp_path / "runs", "--total-jobs", "12", "--jobs-per-min", "600", "--app-seconds", "1",
-                        "--nodes", "3", "--prescale", "--teardown", "--timeout", "60")  # fmt: skip
+                        "--nodes", "3", "--prescale", "--teardown", "--timeout", "60", "--budget", "100")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     events = run_events(tmp_path / "runs")
+    names = [e.get("name") or e["ev"] for e in events if e["ev"] in (journal.STAGE, journal.RUN_END)]
+    assert names.index("teardown") < names.index("cost") < names.index(journal.RUN_END)  # the drain is metered
+    cost = next(e for e in events if e.get("name") == "cost")["detail"]
+    assert cost["elapsed_usd"] > 0 and cost["exceeded"] is False and cost["stopped_run"] is False
     [prescaled] = [e for e in events if e["ev"] == journal.NODE_COUNT]
     assert prescaled["group"] == "bench" and prescaled["desired"] == 3 and prescaled["ready"] == 3
     assert prescaled["reason"] == "prescale: desired 0 -> 3"
@@ -98,6 +102,16 @@ def test_autoscale_sizes_the_group_and_journals_every_decision(env: FakeStack, t
     assert {"needed", "active_pods", "pending_pods", "backlog_pods", "ready"} <= set(first)
     assert "autoscaling bench" in proc.stderr and "within 1:6 (pods per node 157)" in proc.stderr
     assert env.scaling("bench")["desiredSize"] == 0  # --teardown
+
+
+def test_the_budget_meter_covers_node_boot_and_drain() -> None:
+    """The plan charges boot (pre-scale) and drain (after teardown) time, so the meter runs across both."""
+    from benchkit.orchestrate.run import PIPELINE
+
+    names = [step.name for step in PIPELINE]
+    assert names.index("lease") < names.index("budget_meter") < names.index("manifest") < names.index("prescale")
+    assert names.index("teardown") < names.index("budget_final") < names.index("results")
+    assert next(step for step in PIPELINE if step.name == "budget_final").always
 
 
 def test_busy_stack_is_refused_before_anything_starts(env: FakeStack, param: str) -> None:
