@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchkit.capacity import regions
 from benchkit.capacity.nodegroups import NodeGroupRef, NodeGroups
 from benchkit.errors import ConfigError
 from benchkit.kube import labels
@@ -103,6 +104,8 @@ def check_flags(*, stack: str | None, cluster: str | None, region: str | None, n
         raise ConfigError("--stack brings its own kubeconfig: drop --kubeconfig/--context")
     if (cluster is None) != (region is None):
         raise ConfigError("--cluster and --region go together")
+    if region is not None:
+        regions.check(region, "--region")
     if names and cluster is None:
         raise ConfigError("--nodegroup needs --cluster and --region")
     if need_aws and stack is None and cluster is None:

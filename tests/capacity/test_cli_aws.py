@@ -68,6 +68,7 @@ def test_bad_input_in_a_subprocess(stack: FakeStack) -> None:
         (["teardown"], "which cluster? give --stack S, or --cluster NAME --region R, or --kubeconfig FILE"),
         (["teardown", "--stack", "dev", *C], "give either --stack or --cluster/--region/--nodegroup, not both"),
         (["teardown", "--cluster", "bench-cluster"], "--cluster and --region go together"),
+        (["teardown", "--cluster", "bench-cluster", "--region", "mars-1"], "--region: 'mars-1' is not an AWS region"),
         (["teardown", *C, "--run", "Not_A_Run"], "--run: 'Not_A_Run' is not a benchkit run id"),
         (["teardown", *C, "--timeout", "soon"], "timeout: expected a duration"),
         (["teardown", "--cluster", "nope", "--region", "us-west-2"], "listing node groups of nope: No cluster found"),
