@@ -169,6 +169,8 @@ class Autoscaler:
         return tick
 
     def start(self) -> None:
+        """Tick every `interval` s; the first tick at once unless step() was already called (the run does)."""
+        self._loop.first_now = not self.ticks
         self._loop.start()
 
     def stop(self) -> None:

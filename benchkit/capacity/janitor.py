@@ -1,8 +1,9 @@
 """The dead-man's switch: a Lambda that scales a stack's bench node group(s) to zero when no run holds the lease.
 
 Self-contained (stdlib + boto3 only) so infra can zip this one file as the Lambda's code. It also defines
-the lease format, which `benchkit.capacity.lease` writes. Environment: BENCHKIT_CLUSTER, BENCHKIT_NODEGROUPS
-(comma-separated), BENCHKIT_LEASE_PARAMETER. Event: `{"dry_run": true}` decides without scaling.
+the lease format, which `benchkit.capacity.lease` writes (a run's lease, or a `benchkit nodes scale` hold).
+Environment: BENCHKIT_CLUSTER, BENCHKIT_NODEGROUPS (comma-separated), BENCHKIT_LEASE_PARAMETER. Event:
+`{"dry_run": true}` decides without scaling.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ MISSING = "missing"
 INVALID = "invalid"
 EXPIRED = "expired"
 VALID = "valid"
+
+NODES_SCALE = "nodes-scale"
+"""The `run_id` of a hold written by `benchkit nodes scale --to N` (run ids start with a date: no clash)."""
 
 # Per-group actions.
 SCALED_TO_ZERO = "scaled_to_zero"
@@ -57,7 +61,8 @@ def lease_state(value: str | None, now: float) -> tuple[str, str]:
         return INVALID, f"lease value is not a benchkit lease: {value[:80]!r}"
     if lease.get("run_id") is None:
         return EXPIRED, f"no run holds the lease (released by {lease.get('holder')!s})"
-    who = f"run {lease.get('run_id')!s} ({lease.get('holder')!s})"
+    run_id = lease.get("run_id")
+    who = f"{'`benchkit nodes scale`' if run_id == NODES_SCALE else f'run {run_id!s}'} ({lease.get('holder')!s})"
     left = float(lease["expires"]) - now
     if left <= 0:
         return EXPIRED, f"lease of {who} expired {-left:.0f} s ago"

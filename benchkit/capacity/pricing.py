@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from benchkit.capacity import regions
 from benchkit.errors import ConfigError
 
 PRICES_AS_OF = "2025-06-01"
@@ -86,7 +87,11 @@ class PriceTable:
 
 
 def default_table(region: str) -> PriceTable:
-    """The built-in table for a region; other regions get us-east-1 figures and a note saying so."""
+    """The built-in table for a region; other regions get us-east-1 figures and a note saying so.
+
+    A name that cannot be a region (`mars-1`) is bad input (ConfigError), not a fallback.
+    """
+    regions.check(region)
     if region in _TABLE:
         return PriceTable(region=region, instances=dict(_TABLE[region]))
     note = f"no built-in prices for {region}: showing {DEFAULT_REGION} figures (override with --prices)"

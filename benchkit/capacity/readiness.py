@@ -49,6 +49,10 @@ class GroupState:
         return self.nodes == count and self.ready == count and self.complete == count
 
     def describe(self, count: int) -> str:
+        if count == 0:  # scaling away: only how many are left matters
+            return (
+                f"{self.group}: draining: {self.nodes} node(s) left" if self.nodes else f"{self.group}: no nodes left"
+            )
         text = f"{self.group}: {self.nodes} node(s), {self.ready}/{count} Ready"
         if self.daemonsets_checked:
             text += f", {self.complete}/{count} with all {self.daemonsets} DaemonSet(s)"

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchkit.capacity import regions
 from benchkit.capacity.nodegroups import NodeGroupRef, NodeGroups
 from benchkit.errors import ConfigError
 from benchkit.kube import labels
@@ -67,11 +68,15 @@ def from_stack(outputs: StackOutputs) -> AwsTarget:
 
 def from_cluster(cluster: str, region: str, nodegroups: Iterable[str] = (), *, roles: Iterable[str] = TEARDOWN_ROLES,
                  eks: NodeGroups | None = None) -> AwsTarget:  # fmt: skip
-    """Named node groups, or (none named) the cluster's groups found by their `NodeGroupType` label."""
+    """Named node groups (each must exist: ConfigError before anything is touched), or (none named) the
+    cluster's groups found by their `NodeGroupType` label."""
     names = list(nodegroups)
+    groups = eks or NodeGroups(region)
     if names:
+        for name in names:
+            groups.describe(NodeGroupRef(cluster, region, name))  # a missing cluster or group: exit 2, one line
         return AwsTarget(cluster, region, {n: n for n in names}, explicit=True)
-    found = (eks or NodeGroups(region)).find_by_label(cluster, labels.NODE_GROUP_TYPE)
+    found = groups.find_by_label(cluster, labels.NODE_GROUP_TYPE)
     by_role = {role: name for role in roles for name, value in found.items() if value == ROLE_LABELS.get(role)}
     if "bench" not in by_role:
         raise ConfigError(
@@ -87,6 +92,24 @@ class Resolved:
 
     aws: AwsTarget | None
     kube: Target | None
+
+
+def check_flags(*, stack: str | None, cluster: str | None, region: str | None, nodegroups: Iterable[str],
+                kubeconfig: Path | None, context: str | None, need_aws: bool = True) -> None:  # fmt: skip
+    """The target flags alone (no call made): ConfigError (exit 2) for combinations that make no sense."""
+    names = list(nodegroups)
+    if stack is not None and (cluster is not None or region is not None or names):
+        raise ConfigError("give either --stack or --cluster/--region/--nodegroup, not both")
+    if stack is not None and (kubeconfig is not None or context is not None):
+        raise ConfigError("--stack brings its own kubeconfig: drop --kubeconfig/--context")
+    if (cluster is None) != (region is None):
+        raise ConfigError("--cluster and --region go together")
+    if region is not None:
+        regions.check(region, "--region")
+    if names and cluster is None:
+        raise ConfigError("--nodegroup needs --cluster and --region")
+    if need_aws and stack is None and cluster is None:
+        raise ConfigError("which cluster? give --stack S, or --cluster NAME --region R")
 
 
 def resolve(
@@ -107,16 +130,8 @@ def resolve(
     explicit `--kubeconfig`/`--context` (never a default context that may be another cluster).
     """
     names = list(nodegroups)
-    if stack is not None and (cluster is not None or region is not None or names):
-        raise ConfigError("give either --stack or --cluster/--region/--nodegroup, not both")
-    if stack is not None and (kubeconfig is not None or context is not None):
-        raise ConfigError("--stack brings its own kubeconfig: drop --kubeconfig/--context")
-    if (cluster is None) != (region is None):
-        raise ConfigError("--cluster and --region go together")
-    if names and cluster is None:
-        raise ConfigError("--nodegroup needs --cluster and --region")
-    if need_aws and stack is None and cluster is None:
-        raise ConfigError("which cluster? give --stack S, or --cluster NAME --region R")
+    check_flags(stack=stack, cluster=cluster, region=region, nodegroups=names, kubeconfig=kubeconfig,
+                context=context, need_aws=need_aws)  # fmt: skip
     if stack is not None:
         outputs = read_stack_outputs(stack)
         return Resolved(from_stack(outputs), connect(stack=outputs) if need_kube else None)

@@ -62,7 +62,7 @@ class TeardownReport:
         for g in self.groups:
             out.append(f"  node group {g.ref}: {_group_line(g)}")
         if self.lease_released is not None:
-            out.append(f"  lease: released (was held by run {self.lease_released})")
+            out.append(f"  lease: released (was held by {lease_mod.who(self.lease_released)})")
         if any(g.scaled or g.nodes_before for g in self.groups):
             out.append(f"  hourly cost now avoided: ${self.hourly_avoided:,.2f}/h")
         out += [f"  note: {n}" for n in self.notes]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from benchkit.capacity import pricing, target
+from benchkit.capacity import lease, pricing, target
 from benchkit.capacity import teardown as teardown_mod
 from benchkit.cli.progress import group_progress
 from benchkit.errors import ConfigError
@@ -27,6 +27,7 @@ from benchkit.settings.run import DNS1123_LABEL, parse_duration
 @click.option("--keep-nodes", is_flag=True, help="Only delete the run objects; leave node groups alone.")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait for the nodes to leave.")
 @click.option("--timeout", default="20m", show_default=True, help="How long waiting for nodes may take.")
+@click.option("--force", is_flag=True, help="With --run: scale the node groups even while another run holds the lease.")
 def teardown(
     *,
     stack: str | None,
@@ -40,6 +41,7 @@ def teardown(
     keep_nodes: bool,
     wait: bool,
     timeout: str,
+    force: bool,
 ) -> None:
     """Delete benchkit-labelled SparkApplications and scale the bench group to zero. Safe to repeat."""
     if run_id is not None and not DNS1123_LABEL.match(run_id):
@@ -54,6 +56,8 @@ def teardown(
     groups = [] if aws is None or keep_nodes else aws.teardown_groups(all_groups)
     if aws is None:
         click.echo("no --stack/--cluster: node groups are not touched", err=True)
+    if run_id is not None and groups and aws is not None and aws.lease_parameter is not None and not force:
+        _refuse_if_busy(aws.lease_parameter, aws.region, run_id)
     try:
         report = teardown_mod.teardown(
             kube=resolved.kube.api if resolved.kube else None,
@@ -70,3 +74,11 @@ def teardown(
         click.echo("\n".join(exc.report.lines()))
         raise
     click.echo("\n".join(report.lines()))
+
+
+def _refuse_if_busy(parameter: str, region: str, run_id: str) -> None:
+    """`--run OLD` cleans up one run; it must not scale away the nodes another live run (or a hold) is using."""
+    why = lease.busy(parameter, region, run_id)
+    if why is not None:
+        raise ConfigError(f"stack is busy: {why}: scaling its node group(s) to zero would pull them from under it; "
+                          f"add --keep-nodes to delete only run {run_id}'s objects, or --force")  # fmt: skip

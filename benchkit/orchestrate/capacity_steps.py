@@ -1,4 +1,4 @@
-"""`benchkit run`'s capacity steps: budget guard, lease, --prescale, --autoscale, budget meter, --teardown.
+"""`benchkit run`'s capacity steps: budget guard, lease, budget meter, --prescale, --autoscale, --teardown.
 
 Per target: with `--stack` everything acts on the stack's EKS node groups (and takes the stack's lease);
 on the embedded twin `--prescale` waits for the twin's bench nodes and `--teardown` is the run's cleanup
@@ -8,9 +8,10 @@ prices the run as on AWS (the default stack, or `--stack`'s), so the guard can b
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from benchkit.capacity import budget, lease, nodegroups, pricing, readiness, target
+from benchkit.capacity import budget, janitor, lease, nodegroups, pricing, readiness, target
 from benchkit.capacity import teardown as teardown_mod
 from benchkit.capacity.readiness import GroupState
 from benchkit.errors import ConfigError
@@ -22,6 +23,13 @@ from benchkit.settings.run import parse_min_max
 
 EMBEDDED_BENCH_GROUP = "bench"
 """The twin names its node groups by role."""
+TORN_DOWN = "torn_down"
+"""ctx.extras key: the teardown step scaled the stack's node group (a taken-over hold is not handed back)."""
+RUN_OVER = "run_over"
+"""ctx.extras key: tracking has ended; the budget meter still counts (teardown) but no longer stops anything."""
+OWNS_STACK = "owns_stack"
+"""ctx.extras key set by the lease step: this run may scale the stack's node groups (it holds the lease, or the
+stack has no lease and the run went ahead). A run refused or stopped before that step never scales anything."""
 
 
 def check(ctx: RunContext) -> None:
@@ -69,14 +77,21 @@ def take_lease(ctx: RunContext) -> None:
     if parameter is None:
         ctx.console.print("benchkit: the stack has no janitor (leaseParameter is null): no dead-man's switch for "
                           "this run; tear down yourself if benchkit dies", highlight=False)  # fmt: skip
+        ctx.extras[OWNS_STACK] = True
         return
 
     def warn(exc: Exception) -> None:
         ctx.console.print(f"benchkit: lease: {exc}", highlight=False)
 
-    keeper = lease.LeaseKeeper(lease.Lease(parameter, ctx.run_id, region=aws.region), on_error=warn)
+    mine = lease.Lease(parameter, ctx.run_id, region=aws.region, takes_over=(janitor.NODES_SCALE,))
+    keeper = lease.LeaseKeeper(mine, on_error=warn)
     keeper.start()
     ctx.extras["lease"] = keeper
+    ctx.extras[OWNS_STACK] = True
+    if mine.took_over is not None:
+        ctx.console.print(f"benchkit: took over the stack's lease from `benchkit nodes scale` "
+                          f"({mine.took_over.get('holder')}); it goes back to that hold at the end unless the run "
+                          "tears the nodes down", highlight=False)  # fmt: skip
 
 
 def prescale(ctx: RunContext) -> None:
@@ -98,57 +113,81 @@ def prescale(ctx: RunContext) -> None:
     ctx.journal.emit(journal.NODE_COUNT, group=name, desired=s.nodes, ready=ready, reason=how)
 
 
-def start_watchers(ctx: RunContext) -> None:
-    """--autoscale: the autoscaler thread; --budget: the cost meter thread."""
+def start_meter(ctx: RunContext) -> None:
+    """--budget: the cost meter thread, from right after the lease (node boot time counts, as the plan says)."""
+    s = ctx.settings
+    if s.budget is None or ctx.target is None:
+        return
+    aws = ctx.extras.get("aws")
+    region = aws.region if aws is not None else planning.region_of(planning.PriceOptions(), None)
+    prices = pricing.resolve(region)
+    api = ctx.target.api
+    meter = budget.CostMeter(lambda: budget.hourly_rate(budget.nodes_by_type(api), prices), s.budget,
+                             lambda spent: _over_budget(ctx, spent))  # fmt: skip
+    meter.start()
+    ctx.extras["meter"] = meter
+
+
+def start_autoscaler(ctx: RunContext) -> None:
+    """--autoscale: the first decision before the first submission (at least MIN nodes), then every 15 s."""
     s = ctx.settings
     aws = ctx.extras.get("aws")
-    if s.autoscale and aws is not None:
-        ref, groups = aws.group("bench"), nodegroups.NodeGroups(aws.region)
-        scaler = autoscale_run.build(ctx, ref, groups, planning.rate_profile(s))
-        ctx.console.print(f"benchkit: autoscaling {ref} within {s.autoscale} (pods per node "
-                          f"{scaler.policy.pods_per_node})", highlight=False)  # fmt: skip
-        scaler.step()  # the first decision before the first submission (at least MIN nodes)
-        scaler.start()
-        ctx.extras["autoscaler"] = scaler
-    if s.budget is not None and ctx.target is not None:
-        region = aws.region if aws is not None else planning.region_of(planning.PriceOptions(), None)
-        prices = pricing.resolve(region)
-        api = ctx.target.api
-        meter = budget.CostMeter(lambda: budget.hourly_rate(budget.nodes_by_type(api), prices), s.budget,
-                                 lambda spent: _over_budget(ctx, spent))  # fmt: skip
-        meter.start()
-        ctx.extras["meter"] = meter
+    if not s.autoscale or aws is None:
+        return
+    ref, groups = aws.group("bench"), nodegroups.NodeGroups(aws.region)
+    scaler = autoscale_run.build(ctx, ref, groups, planning.rate_profile(s))
+    ctx.console.print(f"benchkit: autoscaling {ref} within {s.autoscale} (pods per node "
+                      f"{scaler.policy.pods_per_node})", highlight=False)  # fmt: skip
+    scaler.step()
+    scaler.start()
+    ctx.extras["autoscaler"] = scaler
 
 
 def stop_watchers(ctx: RunContext) -> None:
+    """After tracking: stop the autoscaler; the meter keeps counting (teardown's drain), but stops nothing now."""
     scaler = ctx.extras.pop("autoscaler", None)
     if scaler is not None:
         scaler.stop()
         for error in scaler.errors[-3:]:
             ctx.console.print(f"benchkit: autoscaler: {error}", highlight=False)
-    meter = ctx.extras.get("meter")
-    if meter is not None:
-        spent = meter.stop()
-        ctx.extras["spent_usd"] = spent
-        if ctx.journal is not None:
-            ctx.journal.emit(journal.STAGE, name="cost", detail={"elapsed_usd": round(spent, 4),
-                             "budget_usd": ctx.settings.budget, "exceeded": meter.exceeded})  # fmt: skip
+    ctx.extras[RUN_OVER] = True
     if ctx.extras.get("abort") == "budget":
         ctx.end_reason = "budget"
 
 
+def stop_meter(ctx: RunContext) -> None:
+    """After teardown: the final sample (the nodes' drain included) and the `cost` stage in the journal."""
+    meter = ctx.extras.get("meter")
+    if meter is None:
+        return
+    spent = meter.stop()
+    ctx.extras["spent_usd"] = spent
+    if ctx.journal is not None:
+        ctx.journal.emit(journal.STAGE, name="cost", detail={"elapsed_usd": round(spent, 4),
+                         "budget_usd": ctx.settings.budget, "exceeded": meter.exceeded,
+                         "stopped_run": ctx.extras.get("abort") == "budget"})  # fmt: skip
+
+
 def teardown(ctx: RunContext) -> None:
-    """--teardown (or a budget abort): the run's objects by label, and with --stack the bench group to zero."""
+    """--teardown (or a budget abort): the run's objects by label, and with --stack the bench group to zero.
+
+    Only for a run that started (its folder exists: a refusal before that has nothing to undo) and, for the
+    node group, only when this run owns the stack: a run refused as `stack is busy` must not scale the nodes
+    of the run that holds the lease.
+    """
     s = ctx.settings
-    if not (s.teardown or ctx.extras.get("abort") == "budget") or ctx.target is None:
+    if not (s.teardown or ctx.extras.get("abort") == "budget") or ctx.target is None or ctx.journal is None:
         return
     aws = ctx.extras.get("aws")
-    if ctx.journal is not None:
-        ctx.journal.emit(journal.STAGE, name="teardown", detail={"stack": s.stack})
-    groups = [aws.group("bench")] if aws is not None else []
+    ctx.journal.emit(journal.STAGE, name="teardown", detail={"stack": s.stack})
     if aws is None:
         ctx.console.print("benchkit: teardown: no --stack: deleting the run's objects only (no node group to scale)",
                           highlight=False)  # fmt: skip
+    elif not ctx.extras.get(OWNS_STACK):
+        ctx.console.print("benchkit: teardown: this run does not hold the stack's lease: deleting the run's objects "
+                          "only, its node groups are left alone", highlight=False)  # fmt: skip
+        aws = None
+    groups = [aws.group("bench")] if aws is not None else []
     try:
         report = teardown_mod.teardown(
             kube=ctx.target.api, run_id=ctx.run_id, groups=groups,
@@ -159,6 +198,8 @@ def teardown(ctx: RunContext) -> None:
     except teardown_mod.TeardownFailed as exc:
         _print_lines(ctx, exc.report.lines())
         raise
+    finally:
+        ctx.extras[TORN_DOWN] = bool(groups)
     _print_lines(ctx, report.lines())
 
 
@@ -168,9 +209,16 @@ def _print_lines(ctx: RunContext, lines: list[str]) -> None:
 
 
 def release_lease(ctx: RunContext) -> None:
+    """Release the run's lease; a `nodes scale` hold it took over goes back to it unless the nodes were torn down."""
     keeper = ctx.extras.pop("lease", None)
-    if keeper is not None:
-        keeper.stop()
+    if keeper is None:
+        return
+    released = keeper.stop(hand_back=not ctx.extras.get(TORN_DOWN))
+    prior = keeper.lease.took_over
+    if released and prior is not None:
+        left = float(prior["expires"]) - time.time()
+        ctx.console.print(f"benchkit: lease handed back to `benchkit nodes scale` ({prior.get('holder')}) for "
+                          f"{left:.0f} s more: the janitor keeps the nodes until then", highlight=False)  # fmt: skip
 
 
 def verdict(ctx: RunContext) -> None:
@@ -184,16 +232,21 @@ def add_to(pipeline: list[Step]) -> list[Step]:
     """The run pipeline with the capacity steps in place."""
     p = insert_after(pipeline, "validate", Step("capacity_check", check))
     p = insert_after(p, "preflight", Step("lease", take_lease))
+    p = insert_after(p, "lease", Step("budget_meter", start_meter))
     p = insert_after(p, "manifest", Step("prescale", prescale))
-    p = insert_after(p, "prescale", Step("capacity_watch", start_watchers))
+    p = insert_after(p, "prescale", Step("autoscale", start_autoscaler))
     p = insert_after(p, "track", Step("capacity_stop", stop_watchers, always=True))
     p = insert_after(p, "cleanup", Step("teardown", teardown, always=True))
-    p = insert_after(p, "teardown", Step("lease_release", release_lease, always=True))
+    p = insert_after(p, "teardown", Step("budget_final", stop_meter, always=True))
+    p = insert_after(p, "budget_final", Step("lease_release", release_lease, always=True))
     return [*p, Step("budget_verdict", verdict, always=True)]
 
 
 def _over_budget(ctx: RunContext, spent: float) -> None:
-    """Called by the meter thread: stop submitting and tracking, as two Ctrl-C would."""
+    """Called by the meter thread: stop submitting and tracking, as two Ctrl-C would (nothing once tracking ended:
+    the journal's `cost` stage still says the budget was exceeded)."""
+    if ctx.extras.get(RUN_OVER):
+        return
     ctx.extras["abort"] = "budget"
     ctx.console.print(f"benchkit: budget: elapsed cost ${spent:,.2f} passed ${ctx.settings.budget:,.2f}: stopping",
                       highlight=False)  # fmt: skip

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from benchkit.capacity.autoscaler import Autoscaler, Decision, Observation, Policy, Tick, decide
@@ -102,6 +104,26 @@ def test_the_loop_applies_changes_records_every_tick_and_honours_cooldown() -> N
     assert reasons[3].startswith("hold at 40")  # the demand fits: nothing to do
     assert reasons[4].startswith("scale down 40 -> 30: 0 pods wanted")  # need 0, but step_down is 10
     assert isinstance(recorded[0].decision, Decision) and recorded[0].ready == 0
+
+
+def test_a_first_decision_made_by_hand_is_not_repeated_by_the_loop() -> None:
+    """The run calls step() before the first submission, then start(): one tick at t0, the next a period later."""
+    recorded: list[Tick] = []
+    scaler = Autoscaler(Policy(0, 10, pods_per_node=100), lambda: (Observation(0.0, 0, 0, 0), 0),
+                        lambda n: None, recorded.append, interval=0.2)  # fmt: skip
+    scaler.step()
+    scaler.start()
+    time.sleep(0.1)
+    scaler.stop()
+    assert len(recorded) == 1
+    loop = Autoscaler(Policy(0, 10, pods_per_node=100), lambda: (Observation(0.0, 0, 0, 0), 0),
+                      lambda n: None, recorded.append, interval=30)  # fmt: skip
+    loop.start()  # without a decision by hand the loop makes the first one at once
+    deadline = time.monotonic() + 10
+    while len(recorded) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    loop.stop()
+    assert len(recorded) == 2
 
 
 def test_run_demand_counts_jobs_due_on_the_runs_schedule() -> None:

@@ -68,11 +68,24 @@ def test_bad_input_in_a_subprocess(stack: FakeStack) -> None:
         (["teardown"], "which cluster? give --stack S, or --cluster NAME --region R, or --kubeconfig FILE"),
         (["teardown", "--stack", "dev", *C], "give either --stack or --cluster/--region/--nodegroup, not both"),
         (["teardown", "--cluster", "bench-cluster"], "--cluster and --region go together"),
+        (["teardown", "--cluster", "bench-cluster", "--region", "mars-1"], "--region: 'mars-1' is not an AWS region"),
         (["teardown", *C, "--run", "Not_A_Run"], "--run: 'Not_A_Run' is not a benchkit run id"),
         (["teardown", *C, "--timeout", "soon"], "timeout: expected a duration"),
         (["teardown", "--cluster", "nope", "--region", "us-west-2"], "listing node groups of nope: No cluster found"),
+        (["teardown", *C, "--nodegroup", "nosuch"], "describing node group {cluster}/nosuch: No node group found"),
+        (["teardown", *C, "--nodegroup", "bench", "--nodegroup", "nosuch"], "No node group found for name: nosuch"),
+        (
+            ["teardown", "--cluster", "nope", "--region", "us-west-2", "--nodegroup", "bench"],
+            "describing node group nope/bench: No cluster found",
+        ),
         (["nodes", "scale", *C, "--nodegroup", "bench", "--to", "-1"], "--to must be >= 0, got -1"),
         (["nodes", "scale", *C, "--to", "3"], "--cluster needs --nodegroup NAME"),
+        (
+            ["nodes", "scale", "--stack", "dev", "--cluster", "x", "--to", "3"],
+            "give either --stack or --cluster/--region/--nodegroup, not both",
+        ),
+        (["nodes", "scale", *C, "--nodegroup", "bench", "--to", "3", "--hold", "0"], "--hold must be longer than 0 s"),
+        (["nodes", "scale", *C, "--nodegroup", "bench", "--to", "3", "--hold", "soon"], "hold: expected a duration"),
         (["nodes", "scale", *C, "--nodegroup", "bench", "--to", "500"], "500 nodes exceeds its maxSize 200"),
         (["nodes", "scale", *C, "--nodegroup", "nope", "--to", "3"], "No node group found for name: nope"),
         (
@@ -93,6 +106,6 @@ def test_bad_input_exits_2_with_one_line_and_changes_nothing(
     err = capsys.readouterr().err
     assert exit_info.value.code == 2, err
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], err
+    assert len(lines) == 1 and message.format(cluster=shared_stack.cluster) in lines[0], err
     assert {r: shared_stack.scaling(r)["desiredSize"] for r in ("core", "operator", "monitoring", "bench")} == {
         "core": 2, "operator": 1, "monitoring": 1, "bench": 0}  # fmt: skip

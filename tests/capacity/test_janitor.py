@@ -10,7 +10,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from benchkit.capacity import janitor
+from benchkit.capacity import janitor, lease
 
 from .conftest import FakeStack
 
@@ -60,6 +60,21 @@ def test_valid_lease_keeps_the_nodes(env: FakeStack) -> None:
     assert group["action"] == janitor.NONE
     assert "run run-7" in group["reason"] and "keeping 200 node(s)" in group["reason"]
     assert env.scaling("bench") == {"minSize": 200, "desiredSize": 200, "maxSize": 200}
+
+
+def test_a_nodes_scale_hold_keeps_the_nodes_until_it_expires(env: FakeStack) -> None:
+    """`benchkit nodes scale --to 200` holds the lease for --hold: the janitor must not undo it meanwhile."""
+    env.set_scaling("bench", minSize=200, desiredSize=200)
+    lease.hold(os.environ["BENCHKIT_LEASE_PARAMETER"], "us-west-2", 1800)
+    result = janitor.handler({}, None)
+    group = result["groups"][0]
+    assert (result["lease"], group["action"]) == (janitor.VALID, janitor.NONE)
+    assert group["reason"].startswith("lease held by `benchkit nodes scale` (")
+    assert group["reason"].endswith("keeping 200 node(s)")
+    assert env.scaling("bench")["desiredSize"] == 200
+    _put_lease(expires_in=-1, run_id=janitor.NODES_SCALE)  # the hold ran out
+    assert janitor.handler({}, None)["groups"][0]["action"] == janitor.SCALED_TO_ZERO
+    assert env.scaling("bench")["desiredSize"] == 0
 
 
 def test_group_already_at_zero_is_left_alone(env: FakeStack) -> None:

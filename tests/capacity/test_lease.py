@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from typing import Any
 
 import boto3
 import pytest
@@ -90,7 +92,8 @@ def test_keeper_reports_renewal_failures(param: str) -> None:
     thief = lease.Lease(param, "run-thief", ttl=5, clock=lambda: time.time() + 3600)  # sees run-k's lease expired
     deadline = time.monotonic() + 20
     while not errors and time.monotonic() < deadline:
-        thief.acquire()  # SSM has no compare-and-set: repeat until the keeper reads the thief's value
+        with contextlib.suppress(ConfigError):  # a thief that loses a race to a renewal steps aside: try again
+            thief.acquire()  # repeat until the keeper reads the thief's value
         time.sleep(0.05)
     assert keeper.stop() is False  # not ours: not released
     assert "now belongs to run run-thief" in str(errors[0])
@@ -111,3 +114,74 @@ def test_clear_for_teardown(param: str) -> None:
     assert lease.clear(param, "us-west-2") is None  # idempotent
     boto3.client("ssm").put_parameter(Name=param, Value="garbage", Type="String", Overwrite=True)
     assert lease.clear(param, "us-west-2") == "(unreadable lease)"
+
+
+def test_a_run_takes_over_a_nodes_scale_hold_and_hands_it_back(param: str) -> None:
+    clock = Clock()
+    hold = lease.Lease(param, janitor.NODES_SCALE, holder="alice@laptop", ttl=1800, clock=clock)
+    hold.acquire()
+    held = _value(param)
+    assert held == {"run_id": "nodes-scale", "holder": "alice@laptop", "expires": clock.t + 1800}
+    with pytest.raises(ConfigError, match=r"stack is busy: lease held by `benchkit nodes scale` \(alice@laptop\)"):
+        lease.Lease(param, "run-plain", clock=clock).acquire()  # only a lease that may take it over
+    run = lease.Lease(param, "run-a", ttl=300, takes_over=(janitor.NODES_SCALE,), clock=clock)
+    run.acquire()
+    assert _value(param)["run_id"] == "run-a" and run.took_over == held  # type: ignore[index]
+    clock.t += 600
+    assert run.release() is True
+    assert _value(param) == held  # back to the hold, with its own expiry (1200 s left)
+    run.acquire()
+    clock.t += 1200  # the hold has run out meanwhile: released, not handed back
+    assert run.release() is True and _value(param)["run_id"] is None  # type: ignore[index]
+
+
+def test_a_hold_is_not_handed_back_after_teardown_and_never_beats_a_run(param: str) -> None:
+    lease.hold(param, "us-west-2", 1800)
+    run = lease.Lease(param, "run-a", takes_over=(janitor.NODES_SCALE,))
+    run.acquire()
+    assert run.release(hand_back=False) is True and _value(param)["run_id"] is None  # type: ignore[index]
+    run.acquire()
+    with pytest.raises(ConfigError, match=r"^stack is busy: lease held by run run-a "):
+        lease.hold(param, "us-west-2", 1800)
+    assert lease.busy(param, "us-west-2", janitor.NODES_SCALE) is not None
+    assert lease.busy(param, "us-west-2", "run-a") is None
+    assert lease.clear(param, "us-west-2", janitor.NODES_SCALE) is None  # a run's lease: not the hold's to clear
+
+
+class Interleaved:
+    """An SSM client that lets another writer in right before our n-th PutParameter or after it."""
+
+    def __init__(self, before_put: int | None = None, after_put: int | None = None, value: str = "") -> None:
+        self.ssm = boto3.client("ssm")
+        self.before_put, self.after_put, self.value, self.puts = before_put, after_put, value, 0
+
+    def get_parameter(self, **kwargs: Any) -> Any:
+        return self.ssm.get_parameter(**kwargs)
+
+    def put_parameter(self, **kwargs: Any) -> Any:
+        self.puts += 1
+        if self.puts == self.before_put:
+            self.ssm.put_parameter(Name=kwargs["Name"], Value=self.value, Type="String", Overwrite=True)
+        answer = self.ssm.put_parameter(**kwargs)
+        if self.puts == self.after_put:
+            self.ssm.put_parameter(Name=kwargs["Name"], Value=self.value, Type="String", Overwrite=True)
+        return answer
+
+
+def _lease_json(run_id: str, expires_in: float = 300) -> str:
+    return json.dumps({"run_id": run_id, "holder": "bob", "expires": time.time() + expires_in})
+
+
+def test_a_writer_between_our_read_and_write_wins_and_gets_its_lease_back(param: str) -> None:
+    ssm = Interleaved(before_put=1, value=_lease_json("run-bob"))
+    with pytest.raises(ConfigError, match=r"^stack is busy: run run-bob wrote the lease .* at the same moment"):
+        lease.Lease(param, "run-a", ssm=ssm).acquire()
+    assert _value(param)["run_id"] == "run-bob"  # type: ignore[index]
+
+
+def test_a_writer_right_after_ours_is_seen_on_read_back(param: str) -> None:
+    ssm = Interleaved(after_put=1, value=_lease_json("run-bob"))
+    mine = lease.Lease(param, "run-a", ssm=ssm, sleep=lambda s: None)
+    with pytest.raises(ConfigError, match=r"^stack is busy: run run-bob took the lease .* at the same moment"):
+        mine.acquire()
+    assert mine.expires is None and _value(param)["run_id"] == "run-bob"  # type: ignore[index]

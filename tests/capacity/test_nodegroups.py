@@ -111,3 +111,8 @@ def test_group_state_reached() -> None:
     assert readiness.GroupState("bench", 3, 3, 3, 2).reached(3)
     assert readiness.GroupState("bench", 0, 0, 0, 2).reached(0)
     assert not readiness.GroupState("bench", 1, 0, 0, 2).reached(0)
+
+
+def test_progress_towards_zero_reads_as_a_drain() -> None:
+    assert readiness.GroupState("bench", 5, 5, 5, 4).describe(0) == "bench: draining: 5 node(s) left"
+    assert readiness.GroupState("bench", 0, 0, 0, 4).describe(0) == "bench: no nodes left"

@@ -30,6 +30,20 @@ def test_unknown_region_falls_back_with_a_note() -> None:
     assert "no built-in prices for eu-west-1" in table.notes[0]
 
 
+@pytest.mark.parametrize(
+    "region", ["us-east-1", "eu-central-2", "ap-southeast-4", "us-gov-west-1", "cn-northwest-1", "il-central-1",
+               "us-isob-east-1", "me-south-1"],
+)  # fmt: skip
+def test_any_real_region_name_gets_a_table(region: str) -> None:
+    assert pricing.default_table(region).instance("m6a.4xlarge") > 0
+
+
+@pytest.mark.parametrize("region", ["mars-1", "us-east", "US-EAST-1", "us-east-1a", "", "eu-west-0", "us_east_1"])
+def test_a_name_that_is_no_region_is_bad_input(region: str) -> None:
+    with pytest.raises(ConfigError, match=r"^region: .* is not an AWS region name \(e\.g\. us-west-2"):
+        pricing.default_table(region)
+
+
 def test_unknown_instance_type_is_bad_input() -> None:
     with pytest.raises(ConfigError, match=r"no price for instance type 'x9.huge' in us-east-1; add it with --price"):
         pricing.default_table("us-east-1").instance("x9.huge")

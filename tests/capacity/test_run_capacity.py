@@ -17,6 +17,8 @@ from rich.console import Console
 
 from benchkit.capacity import lease
 from benchkit.errors import ConfigError
+from benchkit.kube.connect import connect
+from benchkit.kube.stack import read_stack_outputs
 from benchkit.orchestrate import capacity_steps
 from benchkit.orchestrate.context import RunContext
 from benchkit.results import journal
@@ -64,9 +66,13 @@ def lease_value(param: str) -> dict[str, Any]:
 @pytest.mark.slow
 def test_prescale_lease_and_teardown(env: FakeStack, param: str, tmp_path: Path) -> None:
     proc = benchkit_run(tmp_path / "runs", "--total-jobs", "12", "--jobs-per-min", "600", "--app-seconds", "1",
-                        "--nodes", "3", "--prescale", "--teardown", "--timeout", "60")  # fmt: skip
+                        "--nodes", "3", "--prescale", "--teardown", "--timeout", "60", "--budget", "100")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     events = run_events(tmp_path / "runs")
+    names = [e.get("name") or e["ev"] for e in events if e["ev"] in (journal.STAGE, journal.RUN_END)]
+    assert names.index("teardown") < names.index("cost") < names.index(journal.RUN_END)  # the drain is metered
+    cost = next(e for e in events if e.get("name") == "cost")["detail"]
+    assert cost["elapsed_usd"] > 0 and cost["exceeded"] is False and cost["stopped_run"] is False
     [prescaled] = [e for e in events if e["ev"] == journal.NODE_COUNT]
     assert prescaled["group"] == "bench" and prescaled["desired"] == 3 and prescaled["ready"] == 3
     assert prescaled["reason"] == "prescale: desired 0 -> 3"
@@ -98,6 +104,16 @@ def test_autoscale_sizes_the_group_and_journals_every_decision(env: FakeStack, t
     assert env.scaling("bench")["desiredSize"] == 0  # --teardown
 
 
+def test_the_budget_meter_covers_node_boot_and_drain() -> None:
+    """The plan charges boot (pre-scale) and drain (after teardown) time, so the meter runs across both."""
+    from benchkit.orchestrate.run import PIPELINE
+
+    names = [step.name for step in PIPELINE]
+    assert names.index("lease") < names.index("budget_meter") < names.index("manifest") < names.index("prescale")
+    assert names.index("teardown") < names.index("budget_final") < names.index("results")
+    assert next(step for step in PIPELINE if step.name == "budget_final").always
+
+
 def test_busy_stack_is_refused_before_anything_starts(env: FakeStack, param: str) -> None:
     lease.Lease(param, "someone-else", holder="alice@laptop").acquire()
     ctx = _ctx(total_jobs=3, prescale=True, nodes=2, stack=STACK)
@@ -108,12 +124,76 @@ def test_busy_stack_is_refused_before_anything_starts(env: FakeStack, param: str
     assert lease_value(param)["run_id"] == "someone-else"
 
 
+def test_a_refused_run_leaves_the_busy_stack_alone(env: FakeStack, param: str, tmp_path: Path) -> None:
+    """`stack is busy` is exit 2 and nothing else: the refused run's --teardown must not scale alice's nodes."""
+    env.set_scaling("bench", minSize=5, desiredSize=5)
+    lease.Lease(param, "alice-run", holder="alice@laptop").acquire()
+    proc = benchkit_run(tmp_path / "runs", "--total-jobs", "3", "--nodes", "5", "--prescale", "--teardown")
+    assert proc.returncode == 2, proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("benchkit: error: stack is busy: lease held by run alice-run (alice@laptop) for ")
+    assert "teardown" not in proc.stderr.replace("benchkit teardown", "")
+    assert env.scaling("bench") == {"minSize": 5, "desiredSize": 5, "maxSize": 200}
+    assert lease_value(param)["run_id"] == "alice-run"
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_run_refused_after_taking_the_lease_scales_nothing(env: FakeStack, param: str, tmp_path: Path) -> None:
+    """Bad input found after the lease (the results folder cannot be made) is exit 2 with no teardown either."""
+    env.set_scaling("bench", minSize=3, desiredSize=3)
+    (tmp_path / "not-a-dir").write_text("")
+    proc = benchkit_run(tmp_path / "not-a-dir" / "runs", "--total-jobs", "3", "--teardown")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("benchkit: error: results-dir: cannot create ")
+    assert env.scaling("bench") == {"minSize": 3, "desiredSize": 3, "maxSize": 200}
+    assert lease_value(param)["run_id"] is None  # taken, then released
+
+
+def test_only_the_lease_holder_scales_in_teardown(env: FakeStack, param: str, tmp_path: Path) -> None:
+    env.set_scaling("bench", minSize=2, desiredSize=2)
+    lease.Lease(param, "alice-run", holder="alice@laptop").acquire()
+    ctx = _ctx(total_jobs=3, stack=STACK, teardown=True, results_dir=str(tmp_path))
+    capacity_steps.check(ctx)
+    ctx.target = connect(stack=read_stack_outputs(STACK))
+    with pytest.raises(ConfigError, match="stack is busy"):
+        capacity_steps.take_lease(ctx)
+    ctx.journal = journal.Journal(_run_dir(ctx), src="orchestrator")  # even as if the run had started
+    capacity_steps.teardown(ctx)
+    assert env.scaling("bench")["desiredSize"] == 2
+
+
+def test_a_run_takes_over_a_nodes_scale_hold_and_gives_it_back(env: FakeStack, param: str, tmp_path: Path) -> None:
+    env.set_scaling("bench", minSize=1, desiredSize=1)
+    lease.hold(param, env.region, 1800)
+    held = lease_value(param)
+    ctx = _ctx(total_jobs=3, stack=STACK, results_dir=str(tmp_path))
+    capacity_steps.check(ctx)
+    capacity_steps.take_lease(ctx)
+    assert lease_value(param)["run_id"] == "check" and ctx.extras[capacity_steps.OWNS_STACK]
+    capacity_steps.release_lease(ctx)
+    assert lease_value(param) == held  # the hold is back: the pre-scaled nodes stay for the next run
+    ctx = _ctx(total_jobs=3, stack=STACK, results_dir=str(tmp_path), teardown=True)
+    capacity_steps.check(ctx)
+    ctx.target = connect(stack=read_stack_outputs(STACK))
+    capacity_steps.take_lease(ctx)
+    ctx.journal = journal.Journal(_run_dir(ctx), src="orchestrator")
+    capacity_steps.teardown(ctx)  # --teardown: the bench group goes to zero, so the hold is not handed back
+    capacity_steps.release_lease(ctx)
+    assert env.scaling("bench")["desiredSize"] == 0 and lease_value(param)["run_id"] is None
+
+
 def _ctx(**overrides: Any) -> RunContext:
     ctx = RunContext(
         settings=run_settings.build(overrides=overrides), console=Console(quiet=True), out=Console(quiet=True)
     )
     ctx.run_id = "check"
     return ctx
+
+
+def _run_dir(ctx: RunContext) -> Path:
+    ctx.run_dir = ctx.settings.results_dir / ctx.run_id
+    ctx.run_dir.mkdir(parents=True)
+    return ctx.run_dir
 
 
 @pytest.mark.parametrize(

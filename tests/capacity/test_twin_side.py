@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from kubernetes import client
 
-from benchkit.capacity import lease
+from benchkit.capacity import janitor, lease
 from benchkit.cli import main
 from benchkit.kube import labels
 from benchkit.kube.connect import connect
@@ -107,7 +110,7 @@ def test_teardown_deletes_by_label_scales_to_zero_and_is_idempotent(
     create_apps(twin, "run-one", 5)
     create_apps(twin, "run-two", 3)
     create_apps(twin, "foreign", 2, managed=False)
-    lease.Lease(param, "run-two", holder="crashed laptop").acquire()
+    lease.Lease(param, "run-two", holder="crashed laptop", takes_over=(janitor.NODES_SCALE,)).acquire()  # as a run
 
     out = run(capsys, "teardown", "--stack", STACK, "--timeout", "60s")
     assert "teardown (all benchkit runs):" in out
@@ -138,6 +141,77 @@ def test_teardown_of_one_run_leaves_the_others(env: tuple[FakeStack, TwinProcess
     assert len(apps(twin, labels.run_selector("keep-me"))) == 2
     run(capsys, "teardown", "--stack", STACK, "--keep-nodes")  # leave the shared twin clean
     assert apps(twin, labels.any_run_selector()) == []
+
+
+def test_teardown_of_an_old_run_does_not_scale_a_busy_stack(
+    env: tuple[FakeStack, TwinProcess], param: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--run OLD while another run holds the lease: refused up front (exit 2, nothing deleted, nothing scaled)."""
+    stack, twin = env
+    stack.set_scaling("bench", minSize=2, desiredSize=2, maxSize=200)
+    create_apps(twin, "old-run", 2)
+    lease.Lease(param, "alice-run", holder="alice@laptop").acquire()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["teardown", "--stack", STACK, "--run", "old-run", "--no-wait"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert exit_info.value.code == 2 and len(lines) == 1, lines
+    assert lines[0].startswith("benchkit: error: stack is busy: lease held by run alice-run (alice@laptop) for ")
+    assert "add --keep-nodes to delete only run old-run's objects, or --force" in lines[0]
+    assert len(apps(twin, labels.run_selector("old-run"))) == 2
+    assert stack.scaling("bench")["desiredSize"] == 2
+
+    out = run(capsys, "teardown", "--stack", STACK, "--run", "old-run", "--keep-nodes")
+    assert "deleted 2 in spark-team-a, spark-team-b; none remain" in out
+    assert stack.scaling("bench")["desiredSize"] == 2
+    out = run(capsys, "teardown", "--stack", STACK, "--run", "old-run", "--force", "--no-wait")
+    assert "desired 2 -> 0" in out
+    assert json.loads(boto3.client("ssm").get_parameter(Name=param)["Parameter"]["Value"])["run_id"] == "alice-run"
+
+
+def _lease(param: str) -> dict[str, Any]:
+    return dict(json.loads(boto3.client("ssm").get_parameter(Name=param)["Parameter"]["Value"]))
+
+
+def test_nodes_scale_holds_the_lease_so_the_janitor_keeps_the_nodes(
+    env: tuple[FakeStack, TwinProcess], param: str, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    stack, _ = env
+    out = run(capsys, "nodes", "scale", "--stack", STACK, "--to", "3", "--hold", "2h")
+    assert f"lease {param}: held by `benchkit nodes scale` until " in out
+    held = _lease(param)
+    assert held["run_id"] == janitor.NODES_SCALE and 7190 < held["expires"] - time.time() <= 7200
+    monkeypatch.setenv("BENCHKIT_CLUSTER", stack.cluster)
+    monkeypatch.setenv("BENCHKIT_NODEGROUPS", "bench")
+    monkeypatch.setenv("BENCHKIT_LEASE_PARAMETER", param)
+    assert janitor.handler({}, None)["groups"][0]["action"] == janitor.NONE  # the janitor leaves them alone
+    assert stack.scaling("bench")["desiredSize"] == 3
+
+    run(capsys, "nodes", "scale", "--stack", STACK, "--to", "4")  # again: the default 30 min from now
+    assert 1790 < _lease(param)["expires"] - time.time() <= 1800
+    out = run(capsys, "nodes", "scale", "--stack", STACK, "--to", "0")
+    assert f"lease {param}: released (was held by `benchkit nodes scale`)" in out
+    assert _lease(param)["run_id"] is None and stack.scaling("bench")["desiredSize"] == 0
+
+
+def test_nodes_scale_refuses_while_a_run_holds_the_stack(
+    env: tuple[FakeStack, TwinProcess], param: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack, _ = env
+    stack.set_scaling("bench", minSize=2, desiredSize=2, maxSize=200)
+    lease.Lease(param, "alice-run", holder="alice@laptop").acquire()
+    for size in ("5", "0"):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["nodes", "scale", "--stack", STACK, "--to", size])
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert exit_info.value.code == 2 and len(lines) == 1, lines
+        assert lines[0].startswith("benchkit: error: stack is busy: lease held by run alice-run (alice@laptop) for ")
+        assert lines[0].endswith("wait for it, or pass --force")
+    assert stack.scaling("bench")["desiredSize"] == 2 and _lease(param)["run_id"] == "alice-run"
+    main(["nodes", "scale", "--stack", STACK, "--to", "5", "--force"])
+    assert "--force: lease held by run alice-run" in capsys.readouterr().err
+    assert stack.scaling("bench")["desiredSize"] == 5 and _lease(param)["run_id"] == "alice-run"
+    stack.set_scaling("bench", minSize=0, desiredSize=0, maxSize=200)
 
 
 def test_kubeconfig_only_teardown_touches_no_node_group(

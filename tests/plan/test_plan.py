@@ -110,6 +110,7 @@ def test_peak_node_need_beyond_the_group_is_flagged(capsys: pytest.CaptureFixtur
         (["--autoscale", "10:5"], "autoscale: expected 0 <= MIN <= MAX"),
         (["--spark-template", "/no/such/template.yaml"], "spark-template: cannot read"),
         (["/no/such/scenario.yaml"], "cannot read scenario file"),
+        (["--region", "mars-1"], "region: 'mars-1' is not an AWS region name"),
     ],
 )
 def test_bad_input(capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
