@@ -4,7 +4,8 @@ The window comes from the journal (run_start .. run_end, wall clock). Range quer
 the window; when the window is not a multiple of the step, an instant query at the window's end adds the
 last point (as kube-burner does), so the end of the run is never cut off. A query that fails or returns
 nothing is reported in `metrics/collection.json` and on the console, never fatal; Prometheus being
-unreachable altogether is a CollectionError.
+unreachable altogether is a CollectionError that leaves the folder as it was. A re-collection merges into
+`collection.json` by metric name, so `--profile X` replaces only X's entries.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from benchkit.errors import CollectionError
 from benchkit.observe import profiles as profile_mod
@@ -101,19 +104,28 @@ def choose_params(window: Window, scrape_interval: float = DEFAULT_SCRAPE_INTERV
 
 def collect(prom: PromClient, metrics: Iterable[Metric], window: Window, params: Params, run_dir: Path, *,
             progress: Callable[[Outcome], None] | None = None) -> list[Outcome]:  # fmt: skip
-    """Run every metric's query and write its CSV; returns one Outcome per metric (also in collection.json)."""
+    """Run every metric's query and write its CSV; returns one Outcome per metric (merged into collection.json).
+
+    Prometheus is probed first: when it does not answer, nothing in the run folder changes.
+    """
+    try:
+        prom.instant("vector(1)", window.end)
+    except QueryError as exc:
+        if exc.kind == "unreachable":
+            raise CollectionError(f"Prometheus {prom.base_url} is unreachable: {_reason(exc)}") from None
+        raise CollectionError(f"Prometheus {prom.base_url} does not answer PromQL queries: {exc}") from None
     out_dir = Path(run_dir) / METRICS_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
     outcomes: list[Outcome] = []
     for metric in metrics:
         outcome = _collect_one(prom, metric, window, params, out_dir)
+        if outcome.status == "error" and outcome.error and outcome.error.startswith("unreachable"):
+            _merge_report(out_dir, window, params, outcomes)  # what was collected before it went away
+            raise CollectionError(f"Prometheus {prom.base_url} went away during the collection: {outcome.error}")
         outcomes.append(outcome)
         if progress is not None:
             progress(outcome)
-        if outcome.status == "error" and outcome.error and outcome.error.startswith("unreachable"):
-            _write_report(out_dir, window, params, outcomes)
-            raise CollectionError(f"Prometheus {prom.base_url} is unreachable: {outcome.error.split(': ', 1)[-1]}")
-    _write_report(out_dir, window, params, outcomes)
+    _merge_report(out_dir, window, params, outcomes)
     return outcomes
 
 
@@ -134,7 +146,9 @@ def _collect_one(prom: PromClient, metric: Metric, window: Window, params: Param
         outcome.status = "empty"
         target.unlink(missing_ok=True)  # a stale CSV from an earlier collection would mislead
         return outcome
-    write_csv(target, series, window.start)
+    tmp = target.with_suffix(".csv.tmp")
+    write_csv(tmp, series, window.start)
+    os.replace(tmp, target)  # a crash or a failed re-collection never leaves half a CSV
     outcome.series, outcome.points, outcome.file = len(series), sum(len(s.points) for s in series), target.name
     return outcome
 
@@ -168,9 +182,35 @@ def write_csv(path: Path, series: list[Series], origin: float) -> None:
                 writer.writerow([f"{ts:.3f}", f"{ts - origin:.3f}", *labels, repr(value)])
 
 
-def _write_report(out_dir: Path, window: Window, params: Params, outcomes: list[Outcome]) -> None:
-    doc = {"window": asdict(window), "params": asdict(params), "metrics": [asdict(o) for o in outcomes]}
-    (out_dir / REPORT_FILE).write_text(json.dumps(doc, indent=2) + "\n")
+def _merge_report(out_dir: Path, window: Window, params: Params, outcomes: list[Outcome]) -> None:
+    """Merge outcomes into collection.json by name (atomically). A failed query keeps an earlier good entry."""
+    path = out_dir / REPORT_FILE
+    entries = {str(e.get("name")): e for e in read_report(path).get("metrics", []) if isinstance(e, dict)}
+    for o in outcomes:
+        entry = {**asdict(o), "params": asdict(params)}
+        earlier = entries.get(o.name)
+        if o.status == "error" and earlier is not None and earlier.get("status") == "ok":
+            earlier["last_error"] = {"query": o.query, "error": o.error}  # its CSV is still the earlier one
+            continue
+        entries[o.name] = entry
+    doc = {"window": asdict(window), "params": asdict(params), "metrics": list(entries.values())}
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(doc, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def read_report(path: Path) -> dict[str, Any]:
+    """collection.json as a dict; {} when absent or unreadable (a re-collection then starts afresh)."""
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _reason(exc: QueryError) -> str:
+    """The cause without the URL the client puts first ("http://h:9: [Errno 111] ..." -> "[Errno 111] ...")."""
+    return exc.message.split(": ", 1)[-1]
 
 
 def _key(labels: dict[str, str]) -> tuple[tuple[str, str], ...]:

@@ -52,13 +52,14 @@ def _quantiles(metric: str, selector: str, by: str = "") -> tuple[Target, ...]:
 OPERATOR: list[Row | Panel] = [
     Row("Throughput"),
     Panel(
-        "Submission rate vs offered rate",
-        "Offered: SparkApplications created through the API (benchkit's achieved submission rate). Seen: apps the "
-        "operator observed as new. Submitted: the operator's spark-submits. Completed: apps finishing. When "
-        "submitted stays below offered, the operator is the bottleneck and the backlog grows.",
+        "Create rate vs operator submissions",
+        "Created: SparkApplications the API server accepted (the rate benchkit achieved; the rate it offered is "
+        "in its report). Seen: apps the operator observed as new. Submitted: the operator's spark-submits. "
+        "Completed: apps finishing. When submitted stays below created, the operator is the bottleneck and the "
+        "backlog grows.",
         (
             Target(f'sum(rate(apiserver_request_total{{resource="sparkapplications", verb="POST", code=~"2.."}}'
-                   f"[{RI}])) * 60", "offered (created via API)"),
+                   f"[{RI}])) * 60", "created (API server)"),
             Target(f"sum(rate(spark_application_count[{RI}])) * 60", "seen by operator"),
             Target(f"sum(rate(spark_application_submit_count[{RI}])) * 60", "submitted by operator"),
             Target(f"sum(rate(spark_application_success_count[{RI}])) * 60", "completed"),

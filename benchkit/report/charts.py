@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import matplotlib
@@ -131,8 +131,8 @@ def percentile_bars(table: dict[str, dict[str, float | None]], title: str, ylabe
 
 
 def heatmap(matrix: np.ndarray, rows: Sequence[str], cols: Sequence[str], *, title: str, xlabel: str, ylabel: str,
-            cbar: str, fmt: str = "{:.0f}") -> bytes:  # fmt: skip
-    """A labelled heatmap (NaN cells are left blank), for suites over two matrix dimensions."""
+            cbar: str, label: Callable[[float], str] = "{:.0f}".format) -> bytes:  # fmt: skip
+    """A labelled heatmap (NaN cells are left blank, `label` writes the others), for suites over two dimensions."""
     fig, ax = _figure(height=max(3.0, 0.6 * len(rows) + 1.8))
     masked = np.ma.masked_invalid(matrix.astype(float))
     image = ax.imshow(masked, cmap="viridis", aspect="auto")
@@ -142,7 +142,7 @@ def heatmap(matrix: np.ndarray, rows: Sequence[str], cols: Sequence[str], *, tit
     for (r, c), value in np.ndenumerate(matrix):
         if np.isfinite(value):  # dark text on the bright end of viridis, white on the dark end
             bright = float(np.asarray(image.norm(value))) > 0.6
-            ax.text(c, r, fmt.format(value), ha="center", va="center", color="black" if bright else "white",
+            ax.text(c, r, label(float(value)), ha="center", va="center", color="black" if bright else "white",
                     fontsize="small")  # fmt: skip
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     fig.colorbar(image, ax=ax, label=cbar)

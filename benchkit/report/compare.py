@@ -44,6 +44,8 @@ KEY_FIGURES: tuple[tuple[str, str, str], ...] = (
 IGNORED_ENV = ("run_id", "name", "results_dir", "started", "started_at", "ended", "finished", "created", "t0_wall",
                "duration", "pid", "hostname")  # fmt: skip
 """Manifest keys that differ between any two runs and say nothing about the setup."""
+TWIN_NOISE = ("target.server", "target.source", "target.context")
+"""Between two embedded-twin runs these are a fresh port and temp kubeconfig each time: not a change of setup."""
 PRIORITY_ENV = ("operator_workers", "operator_cpus", "workers", "chart", "image", "webhook", "instance",
                 "jobs_per_min", "ramp", "total", "users", "namespaces", "twin_profile", "nodes", "scenario",
                 "app_seconds", "version")  # fmt: skip
@@ -180,7 +182,9 @@ def _throughput_drop(c: Comparison) -> float | None:
 def environment_diff(base: dict[str, Any], cand: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     """(key, base value, candidate value) for every manifest leaf that differs, most telling first."""
     flat_b, flat_c = dict(flatten(base)), dict(flatten(cand))
-    keys = [k for k in dict.fromkeys([*flat_b, *flat_c]) if k.rsplit(".", 1)[-1] not in IGNORED_ENV]
+    ignored = TWIN_NOISE if base.get("embedded_twin") and cand.get("embedded_twin") else ()
+    keys = [k for k in dict.fromkeys([*flat_b, *flat_c])
+            if k.rsplit(".", 1)[-1] not in IGNORED_ENV and k not in ignored]  # fmt: skip
     diff = [(k, flat_b.get(k), flat_c.get(k)) for k in keys if flat_b.get(k) != flat_c.get(k)]
 
     def rank(item: tuple[str, Any, Any]) -> int:

@@ -136,7 +136,10 @@ def _saturation(sat: dict[str, Any], t: tl.Timeline, grid: np.ndarray) -> Figure
     held = [f"{s.get('per_min'):g}/min {'held' if s.get('held') else 'not held'}" for s in steps if s.get("complete")]
     sustained = sat.get("sustained_per_min")
     head = f"Sustained: {sustained:g} jobs/min. " if sustained is not None else "No step was sustained. "
-    caption = head + "A step holds when the backlog does not keep growing during it. " + "; ".join(held)
+    caption = (
+        head + "A step holds when the operator picked up as many apps as arrived in it, within "
+        "max(2, 5%), over a window as long as the step lagged by its median pick-up delay. " + "; ".join(held)
+    )
     return Figure("saturation", "Saturation (ramp)", caption, png)
 
 

@@ -33,17 +33,34 @@ LEAVES = ("slo",)
 
 
 def flatten(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    """Nested dicts to (dotted key, value) rows, in order."""
+    """Nested dicts to (dotted key, value) rows, in order; a list of named dicts is keyed by their names.
+
+    >>> flatten({"deployments": [{"name": "ctl", "replicas": 1}]})
+    [('deployments.ctl.replicas', 1)]
+    """
     rows: list[tuple[str, Any]] = []
     for key, value in data.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict) and value and key not in LEAVES:
+        by_name = _by_name(value)
+        if by_name is not None:
+            rows += flatten(by_name, f"{name}.")
+        elif isinstance(value, dict) and value and key not in LEAVES:
             rows += flatten(value, f"{name}.")
         elif key in LEAVES and isinstance(value, dict):
             rows.append((name, sorted(value.values())))
         else:
             rows.append((name, value))
     return rows
+
+
+def _by_name(value: Any) -> dict[str, Any] | None:
+    """A non-empty list of dicts with distinct `name`s as {name: the rest}; None for anything else."""
+    if not isinstance(value, list) or not value or not all(isinstance(v, dict) and "name" in v for v in value):
+        return None
+    names = [str(v["name"]) for v in value]
+    if len(set(names)) != len(names):
+        return None
+    return {n: {k: x for k, x in v.items() if k != "name"} for n, v in zip(names, value, strict=True)}
 
 
 _ENV = jinja2.Environment(

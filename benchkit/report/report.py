@@ -86,7 +86,8 @@ def cards(summary: dict[str, Any], settings: dict[str, Any]) -> list[Card]:
              f"ratio {fmt(rate.get('achieved_ratio'))}, max late {fmt(rate.get('max_lateness_s'))} s"),
         Card("operator throughput", f"{fmt((summary.get('operator') or {}).get('apps_per_min'))}/min",
              "apps picked up, steady state"),
-        Card("create to RUNNING", f"{fmt(running.get('p50'))} s", f"p99 {fmt(running.get('p99'))} s"),
+        Card("create to RUNNING p50", f"{fmt(running.get('p50'))} s",
+             f"p99 {fmt(running.get('p99'))} s, n = {fmt(running.get('count'))} apps"),
         Card("duration", f"{fmt(summary.get('duration_s'))} s"),
     ]  # fmt: skip
     sat = summary.get("saturation") or {}

@@ -150,7 +150,7 @@ def _heatmaps(dims: list[str], table: dict[tuple[str, ...], float], column: str,
         where = ", ".join(f"{d}={v}" for d, v in zip(dims[2:], rest, strict=True))
         name = f"{title} ({where})" if where else title
         png = charts.heatmap(matrix, rows, cols, title=name, xlabel=dims[1], ylabel=dims[0], cbar=unit,
-                             fmt="{:.3g}")  # fmt: skip
+                             label=fmt)  # fmt: skip  # 1500, not 1.5e+03
         suffix = "-".join(rest)
         out.append(Figure(f"heatmap-{column}{'-' + suffix if suffix else ''}", name,
                           f"Mean over repeats; {dims[0]} down, {dims[1]} across.", png))  # fmt: skip

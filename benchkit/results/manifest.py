@@ -1,7 +1,8 @@
 """`manifest.json`: what was run, with what, against what. Never a credential.
 
-Settings, benchkit version and git SHA, the target (server URL, context, server version, nodes by
-NodeGroupType, the operator's image and args when visible), the embedded twin's model settings.
+Settings, benchkit version and git SHA, the target (server URL, context, server version, nodes and
+instance types by NodeGroupType, the operator's chart, image, workers and webhook when visible), the
+embedded twin's model settings.
 Tokens, passwords, certificates and kubeconfig contents never reach it: keys that name them are
 dropped, and the serialized text is checked against the run's actual secrets before it is written.
 """

@@ -17,7 +17,7 @@ import numpy as np
 import orjson
 
 from benchkit.clock import parse_k8s_time
-from benchkit.results import journal
+from benchkit.results import journal, saturation
 from benchkit.results.records import AppRecord, RunFacts, fold
 from benchkit.spark import states
 
@@ -25,8 +25,6 @@ SUMMARY_FILE = "summary.json"
 QUANTILES = (50, 90, 99)
 STEADY_STATE = (0.1, 0.9)
 """operator.apps_per_min counts pick-ups between these fractions of all apps (drops warm-up and tail)."""
-BACKLOG_SLACK = (2, 0.1)
-"""A ramp step "held" when its backlog grew by at most max(2, 10% of the step's second-half arrivals)."""
 
 
 def build(events: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -46,7 +44,7 @@ def build(events: Iterable[dict[str, Any]]) -> dict[str, Any]:
         "api": _api(submitted, facts),
         "tracking": _tracking(records, facts),
         "namespaces": _namespaces(records, facts),
-        "saturation": _saturation(records, facts),
+        "saturation": saturation.analyse(records, facts),
         "cleanup": {k: facts.cleanup.get(k) for k in ("deleted", "remaining")} if facts.cleanup else None,
     }
 
@@ -197,42 +195,6 @@ def _namespaces(records: list[AppRecord], facts: RunFacts) -> dict[str, Any]:
         row["completed"] += states.COMPLETED in r.seen
         row["failed"] += states.FAILED in r.seen and states.COMPLETED not in r.seen
     return out
-
-
-def _saturation(records: list[AppRecord], facts: RunFacts) -> dict[str, Any] | None:
-    """For a ramp: per step, did the operator's backlog (acked, not yet picked up) keep growing?"""
-    steps = facts.start.get("steps") or []
-    t0 = facts.start.get("t0_mono")
-    if len(steps) < 2 or t0 is None:
-        return None
-    acks = np.sort(np.asarray([r.ack for r in records if r.ok and r.ack is not None], dtype=float))
-    picked = np.sort(np.asarray([t for r in records if r.ok and (t := r.processed) is not None], dtype=float))
-    last_sent = max((r.sent for r in records if r.sent is not None), default=None)
-    if last_sent is None:
-        return None
-
-    def backlog(t: float) -> int:
-        return int(np.searchsorted(acks, t, side="right") - np.searchsorted(picked, t, side="right"))
-
-    table, sustained, saturated_at = [], None, None
-    for i, (start_s, per_min) in enumerate(steps):
-        start = t0 + start_s
-        end = min(t0 + steps[i + 1][0], last_sent) if i + 1 < len(steps) else last_sent
-        planned_len = (steps[i + 1][0] - start_s) if i + 1 < len(steps) else None
-        complete = end > start and (planned_len is None or end - start >= 0.5 * planned_len)
-        mid = (start + end) / 2
-        arrivals = int(np.searchsorted(acks, end, side="right") - np.searchsorted(acks, mid, side="right"))
-        growth = backlog(end) - backlog(mid)
-        held = complete and growth <= max(BACKLOG_SLACK[0], BACKLOG_SLACK[1] * arrivals)
-        if complete and saturated_at is None:
-            if held:
-                sustained = per_min
-            else:
-                saturated_at = per_min
-        table.append({"per_min": per_min, "start_s": _round(start - t0), "end_s": _round(end - t0),
-                      "backlog_start": backlog(start), "backlog_mid": backlog(mid), "backlog_end": backlog(end),
-                      "complete": complete, "held": held})  # fmt: skip
-    return {"sustained_per_min": sustained, "saturated_at_per_min": saturated_at, "steps": table}
 
 
 def _duration(facts: RunFacts) -> float | None:

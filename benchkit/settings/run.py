@@ -145,6 +145,8 @@ def build(scenario: dict[str, Any] | None = None, overrides: dict[str, Any] | No
     if unknown:
         raise ConfigError(f"unknown setting {unknown[0]!r}")
     values = {name: _coerce(name, value) for name, value in merged.items()}
+    if values.get("ramp") is not None and "jobs_per_min" in values:
+        raise ConfigError("give either jobs-per-min (a constant rate) or ramp (rising steps), not both")
     settings = RunSettings(**values)
     validate(settings)
     return settings
@@ -226,7 +228,9 @@ def validate(s: RunSettings) -> None:  # noqa: PLR0912 - a flat list of independ
         parse_ramp(s.ramp)
     if s.autoscale is not None:
         parse_min_max(s.autoscale, "autoscale")
-    slo_grammar.parse_all(s.slo)
+    for gate in slo_grammar.parse_all(s.slo):
+        if gate.path.startswith("saturation.") and s.ramp is None:
+            raise ConfigError(f"slo {gate.text!r}: {gate.path} is only measured with --ramp (ramp: in a scenario)")
     if s.name is not None and (len(s.name) > 30 or not DNS1123_LABEL.match(s.name)):
         raise ConfigError(f"name: {s.name!r} must be a lowercase RFC 1123 label of at most 30 characters")
 

@@ -6,10 +6,12 @@ import csv
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import observekit
 import pytest
 
+from benchkit.errors import CollectionError
 from benchkit.observe import collect, profiles
 from benchkit.observe.promql import PromClient, QueryError
 
@@ -90,9 +92,11 @@ def test_collect_cli_recollects_with_a_custom_profile(observed: observekit.Envir
 
 
 def test_collect_cli_errors(observed: observekit.Environment, tmp_path: Path) -> None:
-    run = str(observed.base.path)
-    down = observekit.benchkit("collect", run, "--prometheus-url", "http://127.0.0.1:9")
+    run = str(shutil.copytree(observed.base.path, tmp_path / "run"))  # a copy: other tests read the shared one
+    before = _files(Path(run) / "metrics")
+    down = observekit.benchkit("collect", run, "--prometheus-url", "http://127.0.0.1:1")
     assert down.returncode == 1 and "unreachable" in down.stderr and len(down.stderr.strip().splitlines()) == 1
+    assert _files(Path(run) / "metrics") == before  # an unreachable Prometheus changes nothing
     for args, message in [
         (["collect", str(tmp_path), "--prometheus-url", "http://x"], "not a run folder"),
         (["collect", run], "exactly one of --prometheus-url or --stack"),
@@ -101,6 +105,69 @@ def test_collect_cli_errors(observed: observekit.Environment, tmp_path: Path) ->
     ]:
         proc = observekit.benchkit(*args)
         assert proc.returncode == 2 and message in proc.stderr, (args, proc.stderr)
+
+
+def test_recollect_merges_by_metric_name(observed: observekit.Environment, tmp_path: Path) -> None:
+    """--profile X replaces X's entries only; a failed query keeps the earlier good entry and its CSV."""
+    run = shutil.copytree(observed.base.path, tmp_path / "run")
+    before = _report(run)
+    kept_csv = (run / "metrics" / "operator_active_workers.csv").read_bytes()
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("- {name: workqueue_depth, kind: range, query: 'sum(workqueue_depth) * 2', unit: items x2}\n"
+                    "- {name: operator_active_workers, kind: instant, query: 'sum(rate(x[5m])'}\n"
+                    "- {name: my_new, kind: instant, query: 'vector(7)'}\n")  # fmt: skip
+    proc = observekit.benchkit("collect", str(run), "--prometheus-url", observed.prometheus.url, "--profile", str(mine),
+                               "--scrape-interval", "1")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    after = _report(run)
+    assert set(after) == set(before) | {"my_new"}
+    untouched = set(before) - {"workqueue_depth", "operator_active_workers"}
+    assert {n: after[n] for n in untouched} == {n: before[n] for n in untouched}
+    depth = after["workqueue_depth"]
+    assert (depth["query"], depth["unit"]) == ("sum(workqueue_depth) * 2", "items x2")
+    assert after["operator_active_workers"]["status"] == "ok"
+    assert after["operator_active_workers"]["query"] == before["operator_active_workers"]["query"]
+    assert after["operator_active_workers"]["last_error"]["error"].startswith("bad_data:")
+    assert (run / "metrics" / "operator_active_workers.csv").read_bytes() == kept_csv
+    assert _rows(run / "metrics" / "my_new.csv")[0]["value"] == "7.0"
+    assert not list((run / "metrics").glob("*.tmp"))
+
+
+class _GoesAway(PromClient):
+    """Answers the probe and the first few queries, then is unreachable (a port-forward that died)."""
+
+    def __init__(self, url: str, answers: int) -> None:
+        super().__init__(url)
+        self.answers = answers
+
+    def _request(self, req: Any) -> Any:
+        self.answers -= 1
+        if self.answers < 0:
+            raise QueryError("unreachable", f"{self.base_url}: connection refused")
+        return super()._request(req)
+
+
+def test_prometheus_going_away_keeps_what_was_collected(observed: observekit.Environment, tmp_path: Path) -> None:
+    run = shutil.copytree(observed.base.path, tmp_path / "run")
+    before = _report(run)
+    metrics = [profiles.Metric(name="workqueue_depth", kind="instant", query="vector(3)"),
+               profiles.Metric(name="operator_active_workers", kind="instant", query="vector(4)")]  # fmt: skip
+    window = collect.run_window(run)
+    with pytest.raises(CollectionError, match="went away"):
+        collect.collect(_GoesAway(observed.prometheus.url, answers=2), metrics, window,
+                        collect.choose_params(window, 1.0), run)  # fmt: skip
+    after = _report(run)
+    assert after["workqueue_depth"]["query"] == "vector(3)"  # collected before Prometheus went away
+    assert after["operator_active_workers"] == before["operator_active_workers"]
+    assert set(after) == set(before)
+    with pytest.raises(CollectionError, match="unreachable"):
+        collect.collect(_GoesAway(observed.prometheus.url, answers=0), metrics, window,
+                        collect.choose_params(window, 1.0), run)  # fmt: skip
+    assert _report(run) == after
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
 def test_client_reports_errors_per_query(observed: observekit.Environment) -> None:

@@ -53,6 +53,10 @@ CASES: list[tuple[str, list[str], str]] = [
     ("run: scenario file YAML", ["run", "{bad_yaml}", "--kubeconfig", KC], "invalid YAML"),
     ("run: scenario file key", ["run", "{unknown_key}", "--kubeconfig", KC], "unknown key 'jobs-per-minute'"),
     ("run: scenario file value", ["run", "{bad_value}", "--kubeconfig", KC], "jobs-per-min must be > 0"),
+    ("run: ramp and rate", ["run", "--kubeconfig", KC, "--ramp", "300:60:3s", "--jobs-per-min", "100"],
+     r"either jobs-per-min \(a constant rate\) or ramp"),
+    ("run: saturation SLO without ramp", ["run", "{saturation_slo}", "--kubeconfig", KC],
+     "saturation.sustained_per_min is only measured with --ramp"),
     ("plan: rate 0", ["plan", "--jobs-per-min", "0"], "jobs-per-min must be > 0"),
     ("plan: price", ["plan", "--price", "m6a.4xlarge=abc"], "expected USD per hour, got 'abc'"),
     ("plan: instance type", ["plan", "--instance-type", "bench=t9.huge"], "no price for instance type 't9.huge'"),
@@ -76,7 +80,8 @@ def bed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The twin (holding one app of another run) and the bad files the cases name."""
     tmp = tmp_path_factory.mktemp("bad-inputs")
     files = {"bad_yaml": "users: [1,\n", "unknown_key": "jobs-per-minute: 10\n", "bad_value": "jobs-per-min: 0\n",
-             "not_yaml": "::: not yaml ["}  # fmt: skip
+             "not_yaml": "::: not yaml [",
+             "saturation_slo": "slo: ['saturation.sustained_per_min >= 100']\n"}  # fmt: skip
     paths = {name: tmp / f"{name}.yaml" for name in files}
     for name, text in files.items():
         paths[name].write_text(text)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import observekit
 import pytest
 import yaml
+from matplotlib.axes import Axes
 
 from benchkit.errors import ConfigError
 from benchkit.orchestrate.suite import exit_code, load_suite
@@ -78,6 +80,24 @@ def test_real_suite_writes_csv_charts_and_html(tmp_path: Path) -> None:
         run = Path(row["run_dir"])
         assert (run / "report.html").is_file() and (run / "metrics" / "workqueue_depth.csv").is_file()
     assert (out / "cells" / "000.yaml").is_file() and (out / "cells" / "001.log").is_file()
+
+
+def test_heatmap_cells_read_as_plain_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """1500 apps/min is written 1500 in its cell, not 1.5e+03."""
+    written: list[str] = []
+    original = Axes.text
+
+    def spy(self: Axes, x: float, y: float, s: str, *args: Any, **kwargs: Any) -> Any:
+        written.append(s)
+        return original(self, x, y, s, *args, **kwargs)
+
+    monkeypatch.setattr(Axes, "text", spy)
+    figures = {"operator_apps_per_min": 1500.0, "create_to_running_p95": 0.0512}
+    cells = [CellResult(i, 0, {"jobs-per-min": rate, "operator-workers": 4}, 0, None, dict(figures))
+             for i, rate in enumerate((1500, 3000))]  # fmt: skip
+    chart_figures(["jobs-per-min", "operator-workers"], cells)
+    assert written.count("1500") == 2 and written.count("0.0512") == 2
+    assert not [w for w in written if "e+" in w or "e-" in w]
 
 
 @pytest.mark.slow

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import random
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +136,28 @@ def test_saturation_finds_the_highest_step_whose_backlog_held(tmp_path: Path) ->
     assert [s["held"] for s in sat["steps"]] == [True, True, False]
     assert sat["sustained_per_min"] == 120.0 and sat["saturated_at_per_min"] == 180.0
     assert sat["steps"][2]["backlog_end"] > sat["steps"][2]["backlog_mid"] + 10
+
+
+def test_short_ramp_steps_do_not_overstate_the_sustained_rate(tmp_path: Path) -> None:
+    """20 s steps of 12, 24, 36, 48 /min; two workers taking 4.8 +- 0.5 s each: capacity 25/min.
+
+    The 36/min step (1.44x capacity) has only 12 arrivals and its backlog grows by about 2 per half-step,
+    which a second-half-growth rule with an absolute slack of 2 called held.
+    """
+    f = Fake(tmp_path)
+    steps = [[0.0, 12.0], [20.0, 24.0], [40.0, 36.0], [60.0, 48.0]]
+    _start(f, planned=40, per_min=None, steps=steps)
+    dues = [T0 + start + i * 60.0 / per_min for start, per_min in steps for i in range(round(per_min / 3))]
+    rng = random.Random(7)
+    free = [T0, T0]
+    for k, due in enumerate(dues):
+        name = f.submit(k, due, due, due + 0.01)
+        worker = free.index(min(free))
+        free[worker] = max(free[worker], due + 0.01) + 4.8 + rng.uniform(-0.5, 0.5)
+        f.state(name, "SUBMITTED", free[worker])
+    f.j.close()
+    sat = summary.build(journal.read(tmp_path))["saturation"]
+    assert [s["held"] for s in sat["steps"]] == [True, True, False, False]
+    assert sat["sustained_per_min"] == 24.0 and sat["saturated_at_per_min"] == 36.0
+    over = sat["steps"][2]
+    assert over["arrivals"] == 12 and over["picked_up"] <= 25 * 20 / 60 + 2  # what two workers can do in 20 s

@@ -30,6 +30,8 @@ def test_flags_override_scenario_file(tmp_path: Path) -> None:
         ({"timeout": "soon"}, "timeout: expected a duration"),
         ({"total_jobs": 5, "job_limit_per_user": 2}, "not both"),
         ({"ramp": "10:5"}, "ramp: expected START:STEP:EVERY"),
+        ({"ramp": "300:60:3s", "jobs_per_min": 100}, "either jobs-per-min"),
+        ({"slo": ["saturation.sustained_per_min >= 100"]}, "only measured with --ramp"),
         ({"autoscale": "5:2"}, "autoscale: expected 0 <= MIN <= MAX"),
         ({"spark_template": "/no/such/file.yaml"}, "spark-template: cannot read"),
         ({"kubeconfig": "/no/such/kubeconfig"}, "kubeconfig: no such file"),
