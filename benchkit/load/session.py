@@ -126,7 +126,10 @@ class Session:
                     "source": self.target.source,
                     "version": cluster.server_version(self.target.api),
                 },
-                extra={"driver": "locust -f benchkit/locustfile.py"},
+                extra={
+                    "driver": "locust -f benchkit/locustfile.py",
+                    "time_to_live_seconds": template.time_to_live(self.template, s.scenario),
+                },
             ),
         )
         self.tracker = Tracker(self.target.api, run_id=self.run_id, namespaces=s.spark_namespaces,

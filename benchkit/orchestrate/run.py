@@ -71,8 +71,10 @@ def write_manifest(ctx: RunContext) -> None:
     target = {"server": ctx.target.server, "context": ctx.target.context, "source": ctx.target.source,
               "version": cluster.server_version(api), "nodes_by_group": cluster.node_counts(api),
               "spark_operator": cluster.operator_deployments(api)}  # fmt: skip
+    ttl = template.time_to_live(ctx.template, s.scenario) if ctx.template else None  # keep drops it
     body = manifest.build(run_id=ctx.run_id, settings=s.to_dict(), target=target, twin=twin_settings(ctx),
                           extra={"template": ctx.template.source if ctx.template else None,
+                                 "time_to_live_seconds": ttl,
                                  "rate_steps": [list(st) for st in ctx.steps]})  # fmt: skip
     manifest.write(ctx.run_dir, body, secrets=[*ctx.secrets, *secrets_of(ctx.target)])
     ctx.console.print(f"benchkit: run {ctx.run_id}: results in {ctx.run_dir}", highlight=False, soft_wrap=True)
