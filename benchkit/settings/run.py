@@ -8,6 +8,7 @@ Defaults live here and nowhere else.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,11 +103,13 @@ def parse_duration(value: object, key: str) -> float:
     if isinstance(value, bool):
         raise ConfigError(f"{key}: expected a duration such as 90s, 15m or 2h, got {value!r}")
     if isinstance(value, int | float):
-        return float(value)
-    match = _DURATION.match(str(value))
-    if not match:
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        seconds = float(match.group(1)) * _UNITS[match.group(2)] if match else math.nan
+    if not math.isfinite(seconds):  # nan and inf (a YAML .inf, or 400 digits) would pass every later check
         raise ConfigError(f"{key}: expected a duration such as 90s, 15m or 2h, got {value!r}")
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    return seconds
 
 
 def load_scenario(path: Path) -> dict[str, Any]:
@@ -179,7 +182,7 @@ def _number(name: str, value: Any, kind: type[int] | type[float]) -> int | float
         raise ConfigError(f"{key}: expected a number, got {value!r}")
     try:
         number = kind(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # int(inf) overflows
         raise ConfigError(f"{key}: expected {'an integer' if kind is int else 'a number'}, got {value!r}") from None
     if kind is int and isinstance(value, float) and not value.is_integer():
         raise ConfigError(f"{key}: expected an integer, got {value!r}")
@@ -188,6 +191,10 @@ def _number(name: str, value: Any, kind: type[int] | type[float]) -> int | float
 
 def validate(s: RunSettings) -> None:  # noqa: PLR0912 - a flat list of independent checks
     """Raise ConfigError naming the first bad setting."""
+    for f in dataclasses.fields(s):  # nan compares false with every bound below, so it must go first
+        value = getattr(s, f.name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{f.name.replace('_', '-')}: expected a finite number, got {value}")
     if s.jobs_per_min <= 0:
         raise ConfigError(f"jobs-per-min must be > 0, got {s.jobs_per_min:g}")
     for key in ("users", "processes", "max_inflight", "nodes"):
@@ -242,6 +249,8 @@ def parse_ramp(text: str) -> tuple[float, float, float, float | None]:
         top = float(parts[3]) if len(parts) == 4 else None
     except ValueError:
         raise ConfigError(f"ramp: expected numbers in START:STEP:EVERY[:MAX], got {text!r}") from None
+    if not all(math.isfinite(x) for x in (start, step, start if top is None else top)):
+        raise ConfigError(f"ramp: START, STEP and MAX must be finite numbers, got {text!r}")
     if start <= 0 or step <= 0 or every <= 0 or (top is not None and top < start):
         raise ConfigError(f"ramp: START, STEP and EVERY must be > 0 and MAX >= START, got {text!r}")
     return start, step, every, top

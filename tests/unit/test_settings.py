@@ -34,6 +34,16 @@ def test_flags_override_scenario_file(tmp_path: Path) -> None:
         ({"spark_template": "/no/such/file.yaml"}, "spark-template: cannot read"),
         ({"kubeconfig": "/no/such/kubeconfig"}, "kubeconfig: no such file"),
         ({"stack": "dev", "context": "x"}, "either --stack or"),
+        ({"jobs_per_min": float("nan")}, "jobs-per-min: expected a finite number, got nan"),
+        ({"jobs_per_min": "inf"}, "jobs-per-min: expected a finite number, got inf"),
+        ({"operator_cpus": "nan"}, "operator-cpus: expected a finite number"),
+        ({"budget": float("-inf")}, "budget: expected a finite number"),
+        ({"app_seconds": float("inf")}, "app-seconds: expected a duration"),
+        ({"timeout": "9" * 400}, "timeout: expected a duration"),
+        ({"users": float("inf")}, "users: expected an integer"),
+        ({"ramp": "nan:10:1m"}, "ramp: START, STEP and MAX must be finite"),
+        ({"ramp": "10:5:1m:inf"}, "ramp: START, STEP and MAX must be finite"),
+        ({"ramp": "10:5:nan"}, "ramp EVERY: expected a duration"),
     ],
 )
 def test_bad_values_name_the_key(raw: dict[str, object], message: str) -> None:
