@@ -17,7 +17,7 @@ import orjson
 from rich.console import Console
 
 from benchkit import clock
-from benchkit.errors import ConfigError, Interrupted, TeardownError, TrackerError
+from benchkit.errors import ApiError, ConfigError, Interrupted, TeardownError, TrackerError
 from benchkit.kube import cleanup as kube_cleanup
 from benchkit.kube import cluster
 from benchkit.load.schedule import RateProfile, mono_origin  # pure: no Locust, no gevent
@@ -147,7 +147,11 @@ def cleanup(ctx: RunContext) -> None:
         ctx.journal.emit(journal.STAGE, name="cleanup", detail={"skipped": "--no-cleanup"})
         return
     ctx.journal.emit(journal.STAGE, name="cleanup", detail={})
-    deleted, remaining = kube_cleanup.delete_run(ctx.target.api, ctx.run_id, ctx.settings.spark_namespaces)
+    try:
+        deleted, remaining = kube_cleanup.delete_run(ctx.target.api, ctx.run_id, ctx.settings.spark_namespaces)
+    except ApiError as exc:
+        raise ApiError(f"{exc}; objects labelled {ctx.run_id} may remain (`benchkit teardown --run {ctx.run_id}` "
+                       "deletes them)") from None  # fmt: skip
     ctx.journal.emit(journal.CLEANUP, scenario=ctx.settings.scenario, deleted=deleted, remaining=remaining)
     if remaining:
         raise TeardownError(f"cleanup left {remaining} objects labelled {ctx.run_id} (delete them by that label)")
@@ -195,10 +199,11 @@ def run(settings: RunSettings, pipeline: Sequence[Step] | None = None, *, consol
             try:
                 step.run(ctx)
             except (Exception, KeyboardInterrupt) as exc:
+                ctx.end_reason = "error"  # for run_end, unless it was already written (a step after results)
                 if error is None:
                     error = exc
                 else:
-                    ctx.console.print(f"benchkit: {step.name}: {exc}", highlight=False)
+                    ctx.console.print(f"benchkit: {step.name}: {' '.join(str(exc).split())}", highlight=False)
     if error is not None:
         raise error
     if ctx.interrupts:

@@ -1,0 +1,56 @@
+"""What `benchkit run` tells its user when things go wrong or get tight: a cluster that dies mid-run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.run.conftest import REPO, events, load_summary, run_args
+
+pytestmark = pytest.mark.slow  # real `benchkit run`s against the twin
+
+
+def start_benchkit(*args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "COLUMNS": "200", "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "benchkit", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=REPO, env=env)  # fmt: skip
+
+
+def wait_for_run_dir(results: Path, created: int, timeout: float = 60.0) -> Path:
+    """The run folder, once its journal holds `created` acknowledged creates."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        dirs = [p for p in results.iterdir() if p.is_dir()] if results.is_dir() else []
+        if dirs and (dirs[0] / "events.jsonl").is_file():
+            ok = sum(1 for e in events(dirs[0]) if e["ev"] == "submit" and e.get("ok"))
+            if ok >= created:
+                return dirs[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no run folder with {created} created apps within {timeout:g} s")
+
+
+def test_cluster_dying_mid_run_is_one_error_line_exit_1_and_end_error(make_twin, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    twin = make_twin()
+    results = tmp_path / "runs"
+    proc = start_benchkit(*run_args(twin, results, "--total-jobs", "10", "--jobs-per-min", "600", "--app-seconds",
+                                    "300", "--timeout", "5"))  # fmt: skip
+    try:
+        run_dir = wait_for_run_dir(results, created=10)
+        twin.kill()  # the apps are running; tracking, then cleanup, find no API server
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, err[-3000:]
+    assert "Traceback" not in err, err[-3000:]
+    errors = [line for line in err.splitlines() if "error" in line.lower()]
+    assert errors == [err.strip().splitlines()[-1]], err[-3000:]  # one error line, the last one
+    assert errors[0].startswith(f"benchkit: error: cleanup of run {run_dir.name}: no answer from the API server")
+    assert errors[0].endswith(f"`benchkit teardown --run {run_dir.name}` deletes them)")
+    s = load_summary(run_dir)
+    assert s["end"] == "error" and s["jobs"]["created"] == 10
+    assert "end: error" in out and f"results: {run_dir}" in out
