@@ -23,7 +23,7 @@ from locust.event import Events
 
 from benchkit.kube import connect, rest
 from benchkit.kube.stack import StackOutputs
-from benchkit.load.runner import DONE_MESSAGE, STOP_MESSAGE, T0_OPTION
+from benchkit.load.runner import DONE_MESSAGE, STOP_MESSAGE, T0_OPTION, tell_master_capped
 from benchkit.load.spec import LoadSpec
 from benchkit.load.submitter import Submitter
 from benchkit.load.users import SUBMITTER_ATTR, SparkApplicationUser, submitter_of
@@ -47,7 +47,8 @@ def main() -> None:
         index = runner.worker_index
         sub = Submitter(spec, api, journal.Journal(run_dir, src=f"submit-{index}"), env.events.request.fire,
                         process_index=index, processes=spec.processes,
-                        t0_wall=float(getattr(environment.parsed_options, T0_OPTION)))  # fmt: skip
+                        t0_wall=float(getattr(environment.parsed_options, T0_OPTION)),
+                        on_first_cap=tell_master_capped(runner, index))  # fmt: skip
         setattr(env, SUBMITTER_ATTR, sub)
         gevent.spawn(report_when_done, sub, index)
 

@@ -100,7 +100,7 @@ def submit(ctx: RunContext) -> None:
     spec = LoadSpec(run_id=ctx.run_id, scenario=s.scenario, namespaces=s.spark_namespaces, total=s.total,
                     steps=ctx.steps, app_seconds=s.app_seconds, max_inflight=s.max_inflight, processes=s.processes,
                     users=s.users, template=ctx.template.body, template_source=ctx.template.source)  # fmt: skip
-    ctx.load = Load(spec, ctx.target.api, ctx.run_dir, kube=ctx.kube)
+    ctx.load = Load(spec, ctx.target.api, ctx.run_dir, kube=ctx.kube, on_first_cap=lambda cap: _say_capped(ctx, cap))
     ctx.load.prepare()
     t0_wall = clock.wall() + START_LEAD_S[s.processes > 1]
     ctx.t0_mono = mono_origin(t0_wall, clock.wall(), clock.mono())
@@ -229,6 +229,13 @@ def _stop_tracker(ctx: RunContext, all_done: bool | None) -> None:
     ctx.tracking_requests = ctx.tracker.stop()
     ctx.tracker = None
     ctx.journal.emit(journal.STAGE, name="tracking_done", detail={**ctx.tracking_requests, "all_done": all_done})
+
+
+def _say_capped(ctx: RunContext, cap: int) -> None:
+    """Once per run: the cap shapes the offered rate, so the user must not find it only in summary.json."""
+    ctx.console.print(f"benchkit: in-flight cap hit ({cap} creates in flight in one process, --max-inflight "
+                      f"{ctx.settings.max_inflight}): due creates wait for a free slot and count as late",
+                      highlight=False, soft_wrap=True)  # fmt: skip
 
 
 def _snapshot(ctx: RunContext) -> Snapshot:

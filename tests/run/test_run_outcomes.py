@@ -1,4 +1,4 @@
-"""What `benchkit run` tells its user when things go wrong or get tight: a cluster that dies mid-run."""
+"""What `benchkit run` tells its user when things go wrong or get tight: a cluster dying mid-run, the in-flight cap."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.run.conftest import REPO, events, load_summary, run_args
+from tests.run.conftest import REPO, benchkit, events, load_summary, only_run_dir, run_args
 
 pytestmark = pytest.mark.slow  # real `benchkit run`s against the twin
 
@@ -54,3 +55,21 @@ def test_cluster_dying_mid_run_is_one_error_line_exit_1_and_end_error(make_twin,
     s = load_summary(run_dir)
     assert s["end"] == "error" and s["jobs"]["created"] == 10
     assert "end: error" in out and f"results: {run_dir}" in out
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_in_flight_cap_is_said_once_on_stderr_and_counted_in_the_table(
+    make_twin: Any, tmp_path: Path, processes: int
+) -> None:
+    twin = make_twin(api_latency_ms=300)  # each create holds its slot for 300 ms; one is due every 50 ms
+    results = tmp_path / "runs"
+    proc = benchkit(*run_args(twin, results, "--total-jobs", "12", "--jobs-per-min", "1200", "--app-seconds", "1",
+                              "--max-inflight", "1", "--processes", str(processes), "--timeout", "60"))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    said = [line for line in proc.stderr.splitlines() if "in-flight cap" in line]
+    assert said == ["benchkit: in-flight cap hit (1 creates in flight in one process, --max-inflight 1): due creates "
+                    "wait for a free slot and count as late"], proc.stderr[-3000:]  # fmt: skip
+    hits = load_summary(only_run_dir(results))["api"]["inflight_cap_hits"]
+    assert hits >= processes
+    [row] = [line for line in proc.stdout.splitlines() if "in-flight cap hits" in line]
+    assert row.strip("│ ").split()[-1] == str(hits), row
