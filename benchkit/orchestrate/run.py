@@ -27,7 +27,7 @@ from benchkit.orchestrate.context import RunContext, Step
 from benchkit.orchestrate.progress import Progress, Snapshot
 from benchkit.orchestrate.target import secrets_of, start_target, stop_target, twin_settings
 from benchkit.results import apps, journal, manifest, runid, summary
-from benchkit.settings.run import RunSettings, parse_ramp
+from benchkit.settings.run import RunSettings, check_twin_only, parse_ramp
 from benchkit.spark import template
 from benchkit.tracker.tracker import Tracker
 
@@ -39,6 +39,7 @@ SYNC_TIMEOUT_S = 60.0
 def validate(ctx: RunContext) -> None:
     """Everything that can be checked before touching a cluster: the template, the rate profile."""
     s = ctx.settings
+    check_twin_only(s)
     ctx.template = template.load(s.spark_template)
     if s.ramp is not None:
         start, step, every, top = parse_ramp(s.ramp)

@@ -22,6 +22,9 @@ from benchkit.settings import slo as slo_grammar
 DEFAULT_NAMESPACES = ("spark-team-a", "spark-team-b", "spark-team-c")
 SCENARIOS = ("delete", "keep")
 TWIN_PROFILES = ("fast", "paper")
+DEFAULT_TWIN_PROFILE = "fast"
+TWIN_ONLY = ("operator_workers", "operator_cpus", "twin_profile")
+"""The embedded twin's model: `benchkit run` refuses them with a real cluster (`plan` models one with them)."""
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -57,7 +60,8 @@ class RunSettings:
     """Cap on concurrent create calls; hitting it is journalled and reported."""
     operator_workers: int | None = None
     operator_cpus: float | None = None
-    twin_profile: str = "fast"
+    twin_profile: str | None = None
+    """The embedded twin's model profile; None means DEFAULT_TWIN_PROFILE."""
     nodes: int = 200
     """Bench nodes (the twin's node count; the plan's node-group max)."""
     prometheus_url: str | None = None
@@ -213,7 +217,7 @@ def validate(s: RunSettings) -> None:  # noqa: PLR0912 - a flat list of independ
             raise ConfigError(f"spark-namespaces: {ns!r} is not a valid namespace name (RFC 1123 label)")
     if s.scenario not in SCENARIOS:
         raise ConfigError(f"scenario must be one of {', '.join(SCENARIOS)}, got {s.scenario!r}")
-    if s.twin_profile not in TWIN_PROFILES:
+    if s.twin_profile is not None and s.twin_profile not in TWIN_PROFILES:
         raise ConfigError(f"twin-profile must be one of {', '.join(TWIN_PROFILES)}, got {s.twin_profile!r}")
     if s.app_seconds < 0 or s.timeout <= 0:
         raise ConfigError("app-seconds must be >= 0 and timeout > 0")
@@ -236,6 +240,14 @@ def validate(s: RunSettings) -> None:  # noqa: PLR0912 - a flat list of independ
     slo_grammar.parse_all(s.slo)
     if s.name is not None and (len(s.name) > 30 or not DNS1123_LABEL.match(s.name)):
         raise ConfigError(f"name: {s.name!r} must be a lowercase RFC 1123 label of at most 30 characters")
+
+
+def check_twin_only(s: RunSettings) -> None:
+    """For a run: the twin's model settings must not be recorded as if they applied to a real cluster."""
+    given = [name for name in TWIN_ONLY if getattr(s, name) is not None]
+    if given and not s.embedded:
+        flag = given[0].replace("_", "-")
+        raise ConfigError(f"{flag} is only for the embedded twin (used without --kubeconfig, --context or --stack)")
 
 
 def parse_ramp(text: str) -> tuple[float, float, float, float | None]:

@@ -78,6 +78,14 @@ CASES: list[tuple[str, list[str], str]] = [
     ("run: budget inf", ["run", "--kubeconfig", KC, "--budget", "inf"], "budget: expected a finite number"),
     ("run: operator-cpus nan", ["run", "--operator-cpus", "nan"], "operator-cpus: expected a finite number"),
     ("plan: rate nan", ["plan", "--jobs-per-min", "nan"], "jobs-per-min: expected a finite number"),
+    ("run: operator-workers on a cluster", ["run", "--kubeconfig", KC, "--operator-workers", "4"],
+     "operator-workers is only for the embedded twin"),
+    ("run: operator-cpus on a cluster", ["run", "--kubeconfig", KC, "--operator-cpus", "8"],
+     "operator-cpus is only for the embedded twin"),
+    ("run: twin-profile on a cluster", ["run", "--kubeconfig", KC, "--twin-profile", "fast"],
+     "twin-profile is only for the embedded twin"),
+    ("run: twin-profile with a context", ["run", "--context", "bench", "--twin-profile", "paper"],
+     "twin-profile is only for the embedded twin"),
 ]  # fmt: skip
 
 

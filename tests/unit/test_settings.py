@@ -68,3 +68,14 @@ def test_ramp_and_durations() -> None:
     assert run.parse_ramp("60:30:2m:300") == (60.0, 30.0, 120.0, 300.0)
     assert run.parse_duration("250ms", "x") == 0.25
     assert run.parse_min_max("0:200", "autoscale") == (0, 200)
+
+
+def test_twin_model_settings_are_only_for_the_embedded_twin() -> None:
+    run.check_twin_only(run.build({"operator_workers": 4, "operator_cpus": 8, "twin_profile": "paper"}))
+    for raw in ({"operator_workers": 4}, {"operator_cpus": 8}, {"twin_profile": "fast"}):
+        flag = next(iter(raw)).replace("_", "-")
+        for target in ({"kubeconfig": __file__}, {"context": "bench"}, {"stack": "dev"}):
+            settings = run.build({**raw, **target})  # plan models a real cluster's operator with them: accepted
+            with pytest.raises(ConfigError, match=f"^{flag} is only for the embedded twin"):
+                run.check_twin_only(settings)
+    run.check_twin_only(run.build({"context": "bench", "nodes": 50}))  # --nodes also sizes --prescale
