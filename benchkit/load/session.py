@@ -75,7 +75,8 @@ def add_arguments(parser: Any) -> None:
         choices=run_settings.SCENARIOS,
         help="delete: delete each app once terminal; keep: keep them.",
     )
-    group.add_argument("--kubeconfig", default=None, env_var="KUBECONFIG", help="Kubeconfig (default ~/.kube/config).")
+    group.add_argument("--kubeconfig", default=None, help="Kubeconfig (default: $KUBECONFIG's first file, else "
+                       "~/.kube/config).")  # fmt: skip
     group.add_argument("--context", default=None, help="Kubeconfig context.")
     group.add_argument("--results-dir", default="runs", help="Where the run folder goes.")
     group.add_argument("--timeout", default="30m", help="Tracking time after the last submission.")

@@ -26,7 +26,7 @@ def start_target(ctx: RunContext) -> None:
         ctx.kube = {"stack": s.stack, "stack_kubeconfig": outputs.kubeconfig, "context": s.context}
     else:
         ctx.target = connect.connect(s.kubeconfig, s.context)
-        ctx.kube = {"kubeconfig": str(s.kubeconfig) if s.kubeconfig else None, "context": s.context}
+        ctx.kube = {"kubeconfig": str(connect.kubeconfig_path(s.kubeconfig)), "context": s.context}
     ctx.secrets = secrets_of(ctx.target)
 
 
