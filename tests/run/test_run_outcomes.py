@@ -1,14 +1,16 @@
-"""What `benchkit run` tells its user when things go wrong or get tight: a cluster dying mid-run, the in-flight cap."""
+"""What `benchkit run` does when things go wrong or get tight: a cluster dying mid-run, the in-flight cap, a kill -9."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from tests.run.conftest import REPO, benchkit, events, load_summary, only_run_dir, run_args
@@ -73,3 +75,25 @@ def test_in_flight_cap_is_said_once_on_stderr_and_counted_in_the_table(
     assert hits >= processes
     [row] = [line for line in proc.stdout.splitlines() if "in-flight cap hits" in line]
     assert row.strip("│ ").split()[-1] == str(hits), row
+
+
+def test_worker_processes_exit_soon_after_benchkit_run_is_killed(make_twin: Any, tmp_path: Path) -> None:
+    """Locust would keep them for its 60 s master-heartbeat timeout; they leave once their creates in flight end."""
+    twin = make_twin()
+    proc = start_benchkit(*run_args(twin, tmp_path / "runs", "--processes", "2", "--total-jobs", "600",
+                                    "--jobs-per-min", "600", "--app-seconds", "5"))  # fmt: skip
+    try:
+        wait_for_run_dir(tmp_path / "runs", created=10)
+        workers = [p for p in psutil.Process(proc.pid).children() if "benchkit.load.worker" in p.cmdline()]
+        assert len(workers) == 2
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        killed = time.monotonic()
+        _, alive = psutil.wait_procs(workers, timeout=20)
+        waited = time.monotonic() - killed
+        for worker in alive:  # a failed test leaves no process behind
+            worker.kill()
+    finally:
+        proc.kill()
+        proc.communicate()
+    assert alive == [], f"{len(alive)} worker(s) still running {waited:.0f} s after kill -9"
