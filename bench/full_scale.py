@@ -203,9 +203,11 @@ def rows(summary: dict[str, Any], manifest: dict[str, Any], s: TreeSampler, wall
 
 def notes_for(summary: dict[str, Any], manifest: dict[str, Any], scenario: str, run_dir: Path) -> str:
     settings = manifest["settings"]
+    ttl = (manifest.get("time_to_live_seconds") or {}).get("apps")
+    ttl_text = "no timeToLiveSeconds: scenario keep drops the template's" if ttl is None else f"timeToLiveSeconds {ttl}"
     return (
         f"Run `{summary['run_id']}`: `benchkit run {scenario}` on the embedded twin (app-seconds "
-        f"{settings.get('app_seconds')}, timeToLiveSeconds 60 from the default template), with the local Prometheus "
+        f"{settings.get('app_seconds')}, {ttl_text}), with the local Prometheus "
         "scraping the twin every second, metrics collection and report included in the wall time. RSS is sampled "
         "every 0.5 s with psutil over the process tree (benchkit = the `benchkit run` process plus any Locust "
         "workers; the twin and Prometheus are its children but counted apart). CPU seconds are the sampled "

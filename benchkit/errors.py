@@ -19,6 +19,14 @@ class ApiError(BenchkitError):
     """A Kubernetes or AWS API call failed after its retries."""
 
 
+class TransportError(Exception):
+    """No (complete) HTTP answer: connection refused or reset, timeout, TLS failure, a cut stream.
+
+    Raised by `benchkit.kube.rest`; callers retry it or wrap it in an ApiError with context. One that
+    still escapes is reported by the CLI in one line (exit 1), like an ApiError.
+    """
+
+
 class TrackerError(BenchkitError):
     """The lifecycle tracker cannot continue (for example the watch cannot be re-established)."""
 

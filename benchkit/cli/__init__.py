@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from benchkit import __version__
-from benchkit.errors import BenchkitError
+from benchkit.errors import BenchkitError, TransportError
 
 # name -> "module:attribute"; each module owns one click command (or group).
 COMMANDS: dict[str, str] = {
@@ -74,6 +74,9 @@ def main(argv: list[str] | None = None) -> Any:
     except BenchkitError as exc:
         click.echo(f"benchkit: error: {_one_line(exc)}", err=True)
         sys.exit(exc.exit_code)
+    except TransportError as exc:  # the cluster stopped answering somewhere nothing wrapped it: a runtime error
+        click.echo(f"benchkit: error: no answer from the cluster: {_one_line(exc)}", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         click.echo("benchkit: interrupted", err=True)
         sys.exit(130)

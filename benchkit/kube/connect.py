@@ -5,6 +5,7 @@ This is the only way benchkit builds a Kubernetes client; it cannot tell EKS fro
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ def connect(kubeconfig: Path | None = None, context: str | None = None, stack: S
     """Build an ApiClient. Raises ConfigError (exit 2) for a missing file, bad YAML or unknown context."""
     if stack is not None:
         return _from_dict(stack.kubeconfig, context, f"stack:{stack.stack}")
-    path = (kubeconfig or DEFAULT_KUBECONFIG).expanduser()
+    path = kubeconfig_path(kubeconfig)
     try:
         data = yaml.safe_load(path.read_text())
     except OSError as exc:
@@ -44,6 +45,18 @@ def connect(kubeconfig: Path | None = None, context: str | None = None, stack: S
     if not isinstance(data, dict):
         raise ConfigError(f"kubeconfig: {path} is not a kubeconfig")
     return _from_dict(data, context, f"kubeconfig:{path}")
+
+
+def kubeconfig_path(kubeconfig: Path | None = None) -> Path:
+    """The given file, else the first of $KUBECONFIG's files (os.pathsep-separated), else ~/.kube/config.
+
+    kubectl merges every file in $KUBECONFIG; benchkit reads only the first (a context defined in a later
+    file is reported as unknown).
+    """
+    if kubeconfig is None:
+        listed = [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p.strip()]
+        kubeconfig = Path(listed[0]) if listed else DEFAULT_KUBECONFIG
+    return kubeconfig.expanduser()
 
 
 def _from_dict(data: dict[str, Any], context: str | None, source: str) -> Target:

@@ -17,13 +17,14 @@ import orjson
 import urllib3
 from kubernetes import client
 
+from benchkit import errors
+
+TransportError = errors.TransportError
+"""Defined in benchkit.errors, so the CLI can map an escaped one without importing the client."""
+
 Query = list[tuple[str, Any]]
 _HEADERS = {"Accept": "application/json", "Content-Type": "application/json"}
 _CHUNK = 64 * 1024
-
-
-class TransportError(Exception):
-    """No (complete) HTTP answer: connection refused or reset, timeout, TLS failure, a cut stream."""
 
 
 def tuned(api: client.ApiClient, *, pool_maxsize: int) -> client.ApiClient:

@@ -12,6 +12,7 @@ import json
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,8 @@ from benchkit.results import journal
 WORKERS_READY_TIMEOUT_S = 60.0
 DONE_MESSAGE = "benchkit_done"
 STOP_MESSAGE = "benchkit_stop"
+CAP_MESSAGE = "benchkit_inflight_cap"
+"""A worker hit its share of the in-flight cap for the first time (data: {"index", "cap"})."""
 T0_OPTION = "benchkit_t0_wall"
 POLL_S = 0.2
 
@@ -50,8 +53,12 @@ class LoadResult:
 class Load:
     """`prepare()` (start processes), `start(t0_wall)`, `wait(stop_requested)`, `close()`."""
 
-    def __init__(self, spec: LoadSpec, api: client.ApiClient, run_dir: Path, *, kube: dict[str, Any]) -> None:
+    def __init__(self, spec: LoadSpec, api: client.ApiClient, run_dir: Path, *, kube: dict[str, Any],
+                 on_first_cap: Callable[[int], None] | None = None) -> None:  # fmt: skip
         self.spec, self.api, self.run_dir, self.kube = spec, api, Path(run_dir), kube
+        self.on_first_cap = on_first_cap
+        """Called once per run, with the per-process cap, when any process first hits the in-flight cap."""
+        self._cap_reported = False
         self.env = Environment(user_classes=[SparkApplicationUser], events=Events())  # type: ignore[no-untyped-call]
         self.runner: LocalRunner | MasterRunner | None = None
         self.csv: LocustCsv | None = None
@@ -72,6 +79,7 @@ class Load:
         port = _free_port()
         master = self.runner = self.env.create_master_runner("127.0.0.1", port)
         master.register_message(DONE_MESSAGE, self._on_done)
+        master.register_message(CAP_MESSAGE, lambda environment, msg, **_: self._first_cap(int(msg.data["cap"])))
         config = json.dumps({"spec": self.spec.to_json(), "run_dir": str(self.run_dir), "master_port": port,
                              "kube": self.kube}).encode()  # fmt: skip
         for _ in range(self.spec.processes):
@@ -103,7 +111,7 @@ class Load:
             api = rest.tuned(self.api, pool_maxsize=self.spec.inflight_per_process() + 4)
             self.submitter = Submitter(self.spec, api, journal.Journal(self.run_dir, src="submit-0"),
                                        self.env.events.request.fire, process_index=0, processes=1,
-                                       t0_wall=t0_wall)  # fmt: skip
+                                       t0_wall=t0_wall, on_first_cap=self._first_cap)  # fmt: skip
             setattr(self.env, SUBMITTER_ATTR, self.submitter)
         self.runner.start(users, spawn_rate=users)
 
@@ -147,8 +155,18 @@ class Load:
             self.csv.close()
             self.csv = None
 
+    def _first_cap(self, cap: int) -> None:
+        if not self._cap_reported and self.on_first_cap is not None:
+            self._cap_reported = True
+            self.on_first_cap(cap)
+
     def _on_done(self, environment: Environment, msg: Any, **_: Any) -> None:
         self.done[int(msg.data["index"])] = {"ok": int(msg.data["ok"]), "failed": int(msg.data["failed"])}
+
+
+def tell_master_capped(runner: Any, index: int) -> Callable[[int], None]:
+    """A worker's `on_first_cap`: tell the master, which says it once for the whole run."""
+    return lambda cap: runner.send_message(CAP_MESSAGE, {"index": index, "cap": cap})
 
 
 def _free_port() -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from benchkit import clock
 from benchkit.errors import BenchkitError
 from benchkit.kube import cleanup as kube_cleanup
 from benchkit.kube import cluster, connect, rest
-from benchkit.load.runner import DONE_MESSAGE, STOP_MESSAGE
+from benchkit.load.runner import CAP_MESSAGE, DONE_MESSAGE, STOP_MESSAGE, tell_master_capped
 from benchkit.load.schedule import mono_origin
 from benchkit.load.spec import LoadSpec
 from benchkit.load.submitter import Submitter
@@ -74,7 +75,8 @@ def add_arguments(parser: Any) -> None:
         choices=run_settings.SCENARIOS,
         help="delete: delete each app once terminal; keep: keep them.",
     )
-    group.add_argument("--kubeconfig", default=None, env_var="KUBECONFIG", help="Kubeconfig (default ~/.kube/config).")
+    group.add_argument("--kubeconfig", default=None, help="Kubeconfig (default: $KUBECONFIG's first file, else "
+                       "~/.kube/config).")  # fmt: skip
     group.add_argument("--context", default=None, help="Kubeconfig context.")
     group.add_argument("--results-dir", default="runs", help="Where the run folder goes.")
     group.add_argument("--timeout", default="30m", help="Tracking time after the last submission.")
@@ -126,7 +128,10 @@ class Session:
                     "source": self.target.source,
                     "version": cluster.server_version(self.target.api),
                 },
-                extra={"driver": "locust -f benchkit/locustfile.py"},
+                extra={
+                    "driver": "locust -f benchkit/locustfile.py",
+                    "time_to_live_seconds": template.time_to_live(self.template, s.scenario),
+                },
             ),
         )
         self.tracker = Tracker(self.target.api, run_id=self.run_id, namespaces=s.spark_namespaces,
@@ -136,6 +141,7 @@ class Session:
             gevent.sleep(0.05)
         self.done: dict[int, dict[str, int]] = {}
         self.finished = False
+        self.cap_reported = False
         self.spec = LoadSpec(run_id=self.run_id, scenario=s.scenario, namespaces=s.spark_namespaces, total=s.total,
                              steps=((0.0, s.jobs_per_min),), app_seconds=s.app_seconds, max_inflight=s.max_inflight,
                              processes=processes, users=s.users, template=self.template.body,
@@ -152,9 +158,17 @@ class Session:
                           steps=[[0.0, s.jobs_per_min]], ramp=None, users=s.users, processes=processes,
                           max_inflight=s.max_inflight)  # fmt: skip
         if not isinstance(env.runner, MasterRunner):
-            _attach_submitter(env, self.spec, self.target.api, self.run_dir, index=0, t0_wall=t0_wall)
+            _attach_submitter(env, self.spec, self.target.api, self.run_dir, index=0, t0_wall=t0_wall,
+                              on_first_cap=self.say_capped)  # fmt: skip
         log.warning("benchkit: run %s: results in %s", self.run_id, self.run_dir)
         gevent.spawn(self.run_to_end)
+
+    def say_capped(self, cap: int) -> None:
+        """Once per run, on stderr: the first time any process hit the in-flight cap."""
+        if not self.cap_reported:
+            self.cap_reported = True
+            log.warning("benchkit: in-flight cap hit (%d creates in flight in one process, --max-inflight %d): due "
+                        "creates wait for a free slot and count as late", cap, self.settings.max_inflight)  # fmt: skip
 
     def run_to_end(self) -> None:
         """Wait for submission, then tracking; then finish and stop Locust."""
@@ -203,6 +217,8 @@ def on_init(environment: Environment, **_: Any) -> None:
     if isinstance(runner, MasterRunner):
         runner.register_message(DONE_MESSAGE, lambda environment, msg, **_: _session(environment).done.__setitem__(
             int(msg.data["index"]), msg.data))  # fmt: skip
+        runner.register_message(CAP_MESSAGE, lambda environment, msg, **_: _session(environment).say_capped(
+            int(msg.data["cap"])))  # fmt: skip
     if isinstance(runner, WorkerRunner):
         runner.register_message(
             STOP_MESSAGE, lambda environment, msg, **_: _stop_submitter(environment, "the master's stop")
@@ -215,8 +231,10 @@ def on_test_start(environment: Environment, **_: Any) -> None:
         opts: Any = environment.parsed_options
         spec = LoadSpec.from_json(opts.benchkit_spec)
         target = connect.connect(Path(opts.kubeconfig) if opts.kubeconfig else None, opts.context)
-        sub = _attach_submitter(environment, spec, target.api, Path(opts.benchkit_run_dir), index=runner.worker_index,
-                                t0_wall=float(opts.benchkit_t0_wall))  # fmt: skip
+        index = runner.worker_index
+        sub = _attach_submitter(environment, spec, target.api, Path(opts.benchkit_run_dir), index=index,
+                                t0_wall=float(opts.benchkit_t0_wall),
+                                on_first_cap=tell_master_capped(runner, index))  # fmt: skip
 
         def report() -> None:
             sub.wait()
@@ -246,11 +264,12 @@ def on_quitting(environment: Environment, **_: Any) -> None:
         session.finish("interrupted")
 
 
-def _attach_submitter(env: Environment, spec: LoadSpec, api: Any, run_dir: Path, *, index: int,
-                      t0_wall: float) -> Submitter:  # fmt: skip
+def _attach_submitter(env: Environment, spec: LoadSpec, api: Any, run_dir: Path, *, index: int, t0_wall: float,
+                      on_first_cap: Callable[[int], None]) -> Submitter:  # fmt: skip
     tuned = rest.tuned(api, pool_maxsize=spec.inflight_per_process() + 4)
     sub = Submitter(spec, tuned, journal.Journal(run_dir, src=f"submit-{index}"), env.events.request.fire,
-                    process_index=index, processes=spec.processes, t0_wall=t0_wall)  # fmt: skip
+                    process_index=index, processes=spec.processes, t0_wall=t0_wall,
+                    on_first_cap=on_first_cap)  # fmt: skip
     setattr(env, SUBMITTER_ATTR, sub)
     return sub
 

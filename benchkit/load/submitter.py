@@ -40,8 +40,11 @@ class Submitter:
     """Follows slots `process_index, process_index + processes, ...` of the global schedule from `t0_wall`."""
 
     def __init__(self, spec: LoadSpec, api: client.ApiClient, journal_: journal.Journal, fire: FireRequest, *,
-                 process_index: int, processes: int, t0_wall: float) -> None:  # fmt: skip
+                 process_index: int, processes: int, t0_wall: float,
+                 on_first_cap: Callable[[int], None] | None = None) -> None:  # fmt: skip
         self.spec, self.api, self.journal, self.fire = spec, api, journal_, fire
+        self.on_first_cap = on_first_cap
+        """Called with the per-process cap the first time it is hit (the orchestrator says so on stderr)."""
         self.t0_mono = mono_origin(t0_wall, clock.wall(), clock.mono())
         self.tpl = template.Template(body=spec.template, source=spec.template_source)
         self._slots: Iterator[Slot] = slots(spec.profile, spec.total, process_index, processes)
@@ -51,6 +54,7 @@ class Submitter:
         self._inflight = BoundedSemaphore(self.cap)
         self._creates = Group()
         self._capped = False
+        self.cap_hits = 0
         self.taken = self.launched = self.ok = self.failed = 0
         self.exhausted = False
         self.stopping = False
@@ -88,7 +92,10 @@ class Submitter:
         if not self._inflight.acquire(blocking=False):
             if not self._capped:
                 self._capped = True
+                self.cap_hits += 1
                 self.journal.emit(journal.INFLIGHT_CAP, in_flight=self.cap, cap=self.cap)
+                if self.cap_hits == 1 and self.on_first_cap is not None:
+                    self.on_first_cap(self.cap)
             self._inflight.acquire()
         else:
             self._capped = False

@@ -17,7 +17,7 @@ import orjson
 from rich.console import Console
 
 from benchkit import clock
-from benchkit.errors import ConfigError, Interrupted, TeardownError, TrackerError
+from benchkit.errors import ApiError, ConfigError, Interrupted, TeardownError, TrackerError
 from benchkit.kube import cleanup as kube_cleanup
 from benchkit.kube import cluster
 from benchkit.load.schedule import RateProfile, mono_origin  # pure: no Locust, no gevent
@@ -27,7 +27,7 @@ from benchkit.orchestrate.context import RunContext, Step
 from benchkit.orchestrate.progress import Progress, Snapshot
 from benchkit.orchestrate.target import secrets_of, start_target, stop_target, twin_settings
 from benchkit.results import apps, journal, manifest, runid, summary
-from benchkit.settings.run import RunSettings, parse_ramp
+from benchkit.settings.run import RunSettings, check_twin_only, parse_ramp
 from benchkit.spark import template
 from benchkit.tracker.tracker import Tracker
 
@@ -39,6 +39,7 @@ SYNC_TIMEOUT_S = 60.0
 def validate(ctx: RunContext) -> None:
     """Everything that can be checked before touching a cluster: the template, the rate profile."""
     s = ctx.settings
+    check_twin_only(s)
     ctx.template = template.load(s.spark_template)
     if s.ramp is not None:
         start, step, every, top = parse_ramp(s.ramp)
@@ -71,8 +72,10 @@ def write_manifest(ctx: RunContext) -> None:
     target = {"server": ctx.target.server, "context": ctx.target.context, "source": ctx.target.source,
               "version": cluster.server_version(api), "nodes_by_group": cluster.node_counts(api),
               "spark_operator": cluster.operator_deployments(api)}  # fmt: skip
+    ttl = template.time_to_live(ctx.template, s.scenario) if ctx.template else None  # keep drops it
     body = manifest.build(run_id=ctx.run_id, settings=s.to_dict(), target=target, twin=twin_settings(ctx),
                           extra={"template": ctx.template.source if ctx.template else None,
+                                 "time_to_live_seconds": ttl,
                                  "rate_steps": [list(st) for st in ctx.steps]})  # fmt: skip
     manifest.write(ctx.run_dir, body, secrets=[*ctx.secrets, *secrets_of(ctx.target)])
     ctx.console.print(f"benchkit: run {ctx.run_id}: results in {ctx.run_dir}", highlight=False, soft_wrap=True)
@@ -98,7 +101,7 @@ def submit(ctx: RunContext) -> None:
     spec = LoadSpec(run_id=ctx.run_id, scenario=s.scenario, namespaces=s.spark_namespaces, total=s.total,
                     steps=ctx.steps, app_seconds=s.app_seconds, max_inflight=s.max_inflight, processes=s.processes,
                     users=s.users, template=ctx.template.body, template_source=ctx.template.source)  # fmt: skip
-    ctx.load = Load(spec, ctx.target.api, ctx.run_dir, kube=ctx.kube)
+    ctx.load = Load(spec, ctx.target.api, ctx.run_dir, kube=ctx.kube, on_first_cap=lambda cap: _say_capped(ctx, cap))
     ctx.load.prepare()
     t0_wall = clock.wall() + START_LEAD_S[s.processes > 1]
     ctx.t0_mono = mono_origin(t0_wall, clock.wall(), clock.mono())
@@ -145,7 +148,11 @@ def cleanup(ctx: RunContext) -> None:
         ctx.journal.emit(journal.STAGE, name="cleanup", detail={"skipped": "--no-cleanup"})
         return
     ctx.journal.emit(journal.STAGE, name="cleanup", detail={})
-    deleted, remaining = kube_cleanup.delete_run(ctx.target.api, ctx.run_id, ctx.settings.spark_namespaces)
+    try:
+        deleted, remaining = kube_cleanup.delete_run(ctx.target.api, ctx.run_id, ctx.settings.spark_namespaces)
+    except ApiError as exc:
+        raise ApiError(f"{exc}; objects labelled {ctx.run_id} may remain (`benchkit teardown --run {ctx.run_id}` "
+                       "deletes them)") from None  # fmt: skip
     ctx.journal.emit(journal.CLEANUP, scenario=ctx.settings.scenario, deleted=deleted, remaining=remaining)
     if remaining:
         raise TeardownError(f"cleanup left {remaining} objects labelled {ctx.run_id} (delete them by that label)")
@@ -193,10 +200,11 @@ def run(settings: RunSettings, pipeline: Sequence[Step] | None = None, *, consol
             try:
                 step.run(ctx)
             except (Exception, KeyboardInterrupt) as exc:
+                ctx.end_reason = "error"  # for run_end, unless it was already written (a step after results)
                 if error is None:
                     error = exc
                 else:
-                    ctx.console.print(f"benchkit: {step.name}: {exc}", highlight=False)
+                    ctx.console.print(f"benchkit: {step.name}: {' '.join(str(exc).split())}", highlight=False)
     if error is not None:
         raise error
     if ctx.interrupts:
@@ -222,6 +230,13 @@ def _stop_tracker(ctx: RunContext, all_done: bool | None) -> None:
     ctx.tracking_requests = ctx.tracker.stop()
     ctx.tracker = None
     ctx.journal.emit(journal.STAGE, name="tracking_done", detail={**ctx.tracking_requests, "all_done": all_done})
+
+
+def _say_capped(ctx: RunContext, cap: int) -> None:
+    """Once per run: the cap shapes the offered rate, so the user must not find it only in summary.json."""
+    ctx.console.print(f"benchkit: in-flight cap hit ({cap} creates in flight in one process, --max-inflight "
+                      f"{ctx.settings.max_inflight}): due creates wait for a free slot and count as late",
+                      highlight=False, soft_wrap=True)  # fmt: skip
 
 
 def _snapshot(ctx: RunContext) -> Snapshot:

@@ -125,7 +125,9 @@ def _validate(raw: dict[str, Any], path: Path, values: dict[str, Any]) -> run_se
             raise ConfigError(f"suite {path}: unknown setting {key!r}")
         scenario[name] = value
     try:
-        return run_settings.build(scenario)
+        settings = run_settings.build(scenario)
+        run_settings.check_twin_only(settings)  # every cell is a `benchkit run`
+        return settings
     except ConfigError as exc:
         cell = ", ".join(f"{k}={_show(v)}" for k, v in values.items())
         raise ConfigError(f"suite {path}, cell {cell}: {exc}") from None

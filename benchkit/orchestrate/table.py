@@ -27,6 +27,7 @@ def render(summary: dict[str, Any], run_dir: Path, console: Console) -> None:
         f"{_num(target)} / {_num(rate.get('achieved_per_min'))} (x{_num(rate.get('achieved_ratio'), 3)})",
     )
     table.add_row("max lateness (s)", _num(rate.get("max_lateness_s"), 3))
+    table.add_row("in-flight cap hits", _num((summary.get("api") or {}).get("inflight_cap_hits")))
     table.add_row("operator throughput (apps/min)", _num((summary.get("operator") or {}).get("apps_per_min")))
     saturation = summary.get("saturation")
     if saturation:

@@ -8,6 +8,7 @@ from benchkit.errors import BenchkitError
 from benchkit.kube import connect
 from benchkit.kube.stack import read_stack_outputs
 from benchkit.orchestrate.context import RunContext
+from benchkit.settings.run import DEFAULT_TWIN_PROFILE
 from benchkit.twin.config import TwinOptions
 from benchkit.twin.process import TwinProcess
 
@@ -25,7 +26,7 @@ def start_target(ctx: RunContext) -> None:
         ctx.kube = {"stack": s.stack, "stack_kubeconfig": outputs.kubeconfig, "context": s.context}
     else:
         ctx.target = connect.connect(s.kubeconfig, s.context)
-        ctx.kube = {"kubeconfig": str(s.kubeconfig) if s.kubeconfig else None, "context": s.context}
+        ctx.kube = {"kubeconfig": str(connect.kubeconfig_path(s.kubeconfig)), "context": s.context}
     ctx.secrets = secrets_of(ctx.target)
 
 
@@ -47,12 +48,13 @@ def twin_settings(ctx: RunContext) -> dict[str, Any] | None:
 def _start_twin(ctx: RunContext) -> None:
     s = ctx.settings
     namespaces = tuple(dict.fromkeys(("default", *s.spark_namespaces)))
-    options = TwinOptions(nodes=s.nodes, profile=s.twin_profile, operator_workers=s.operator_workers,
-                          operator_cpus=s.operator_cpus, namespaces=namespaces)  # fmt: skip
+    options = TwinOptions(nodes=s.nodes, profile=s.twin_profile or DEFAULT_TWIN_PROFILE,
+                          operator_workers=s.operator_workers, operator_cpus=s.operator_cpus,
+                          namespaces=namespaces)  # fmt: skip
     workers = s.operator_workers if s.operator_workers is not None else "profile default"
     ctx.console.print(
         "benchkit: no --kubeconfig, --context or --stack given: running against the embedded twin "
-        f"(a local simulated Spark-on-Kubernetes cluster; profile {s.twin_profile}, {s.nodes} nodes, "
+        f"(a local simulated Spark-on-Kubernetes cluster; profile {options.profile}, {s.nodes} nodes, "
         f"operator workers {workers})",
         highlight=False, soft_wrap=True,
     )  # fmt: skip

@@ -143,17 +143,20 @@ def _server_span(r: AppRecord, start_key: str, end_key: str) -> float | None:
     return None if start is None or end is None else end - start
 
 
+OPERATOR_RATE_MIN_APPS = 10
+OPERATOR_RATE_MIN_SPAN_S = 1.0
+"""Below these (apps picked up; seconds between the 10th and 90th percentile pick-up) operator.apps_per_min
+is null: 3 apps picked up within a millisecond once extrapolated to 630,334 apps/min."""
+
+
 def _operator_rate(records: list[AppRecord]) -> float | None:
-    """Apps the operator took to SUBMITTED (or beyond) per minute, in steady state."""
+    """Apps the operator took to SUBMITTED (or beyond) per minute, in steady state; None on too small a sample."""
     times = sorted(t for r in records if (t := r.submitted_or_later) is not None)
-    if len(times) < 2:
+    if len(times) < OPERATOR_RATE_MIN_APPS:
         return None
-    if len(times) >= 10:
-        lo, hi = int(STEADY_STATE[0] * (len(times) - 1)), math.ceil(STEADY_STATE[1] * (len(times) - 1))
-    else:
-        lo, hi = 0, len(times) - 1
+    lo, hi = int(STEADY_STATE[0] * (len(times) - 1)), math.ceil(STEADY_STATE[1] * (len(times) - 1))
     span = times[hi] - times[lo]
-    return 60.0 * (hi - lo) / span if span > 0 else None
+    return 60.0 * (hi - lo) / span if span >= OPERATOR_RATE_MIN_SPAN_S else None
 
 
 def _api(submitted: list[AppRecord], facts: RunFacts) -> dict[str, Any]:

@@ -8,6 +8,7 @@ Defaults live here and nowhere else.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,9 @@ from benchkit.settings import slo as slo_grammar
 DEFAULT_NAMESPACES = ("spark-team-a", "spark-team-b", "spark-team-c")
 SCENARIOS = ("delete", "keep")
 TWIN_PROFILES = ("fast", "paper")
+DEFAULT_TWIN_PROFILE = "fast"
+TWIN_ONLY = ("operator_workers", "operator_cpus", "twin_profile")
+"""The embedded twin's model: `benchkit run` refuses them with a real cluster (`plan` models one with them)."""
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -56,7 +60,8 @@ class RunSettings:
     """Cap on concurrent create calls; hitting it is journalled and reported."""
     operator_workers: int | None = None
     operator_cpus: float | None = None
-    twin_profile: str = "fast"
+    twin_profile: str | None = None
+    """The embedded twin's model profile; None means DEFAULT_TWIN_PROFILE."""
     nodes: int = 200
     """Bench nodes (the twin's node count; the plan's node-group max)."""
     prometheus_url: str | None = None
@@ -102,11 +107,13 @@ def parse_duration(value: object, key: str) -> float:
     if isinstance(value, bool):
         raise ConfigError(f"{key}: expected a duration such as 90s, 15m or 2h, got {value!r}")
     if isinstance(value, int | float):
-        return float(value)
-    match = _DURATION.match(str(value))
-    if not match:
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        seconds = float(match.group(1)) * _UNITS[match.group(2)] if match else math.nan
+    if not math.isfinite(seconds):  # nan and inf (a YAML .inf, or 400 digits) would pass every later check
         raise ConfigError(f"{key}: expected a duration such as 90s, 15m or 2h, got {value!r}")
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    return seconds
 
 
 def load_scenario(path: Path) -> dict[str, Any]:
@@ -181,7 +188,7 @@ def _number(name: str, value: Any, kind: type[int] | type[float]) -> int | float
         raise ConfigError(f"{key}: expected a number, got {value!r}")
     try:
         number = kind(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # int(inf) overflows
         raise ConfigError(f"{key}: expected {'an integer' if kind is int else 'a number'}, got {value!r}") from None
     if kind is int and isinstance(value, float) and not value.is_integer():
         raise ConfigError(f"{key}: expected an integer, got {value!r}")
@@ -190,6 +197,10 @@ def _number(name: str, value: Any, kind: type[int] | type[float]) -> int | float
 
 def validate(s: RunSettings) -> None:  # noqa: PLR0912 - a flat list of independent checks
     """Raise ConfigError naming the first bad setting."""
+    for f in dataclasses.fields(s):  # nan compares false with every bound below, so it must go first
+        value = getattr(s, f.name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{f.name.replace('_', '-')}: expected a finite number, got {value}")
     if s.jobs_per_min <= 0:
         raise ConfigError(f"jobs-per-min must be > 0, got {s.jobs_per_min:g}")
     for key in ("users", "processes", "max_inflight", "nodes"):
@@ -208,7 +219,7 @@ def validate(s: RunSettings) -> None:  # noqa: PLR0912 - a flat list of independ
             raise ConfigError(f"spark-namespaces: {ns!r} is not a valid namespace name (RFC 1123 label)")
     if s.scenario not in SCENARIOS:
         raise ConfigError(f"scenario must be one of {', '.join(SCENARIOS)}, got {s.scenario!r}")
-    if s.twin_profile not in TWIN_PROFILES:
+    if s.twin_profile is not None and s.twin_profile not in TWIN_PROFILES:
         raise ConfigError(f"twin-profile must be one of {', '.join(TWIN_PROFILES)}, got {s.twin_profile!r}")
     if s.app_seconds < 0 or s.timeout <= 0:
         raise ConfigError("app-seconds must be >= 0 and timeout > 0")
@@ -235,6 +246,14 @@ def validate(s: RunSettings) -> None:  # noqa: PLR0912 - a flat list of independ
         raise ConfigError(f"name: {s.name!r} must be a lowercase RFC 1123 label of at most 30 characters")
 
 
+def check_twin_only(s: RunSettings) -> None:
+    """For a run: the twin's model settings must not be recorded as if they applied to a real cluster."""
+    given = [name for name in TWIN_ONLY if getattr(s, name) is not None]
+    if given and not s.embedded:
+        flag = given[0].replace("_", "-")
+        raise ConfigError(f"{flag} is only for the embedded twin (used without --kubeconfig, --context or --stack)")
+
+
 def parse_ramp(text: str) -> tuple[float, float, float, float | None]:
     """START:STEP:EVERY[:MAX] -> (start/min, step/min, every seconds, max/min or None)."""
     parts = text.split(":")
@@ -246,6 +265,8 @@ def parse_ramp(text: str) -> tuple[float, float, float, float | None]:
         top = float(parts[3]) if len(parts) == 4 else None
     except ValueError:
         raise ConfigError(f"ramp: expected numbers in START:STEP:EVERY[:MAX], got {text!r}") from None
+    if not all(math.isfinite(x) for x in (start, step, start if top is None else top)):
+        raise ConfigError(f"ramp: START, STEP and MAX must be finite numbers, got {text!r}")
     if start <= 0 or step <= 0 or every <= 0 or (top is not None and top < start):
         raise ConfigError(f"ramp: START, STEP and EVERY must be > 0 and MAX >= START, got {text!r}")
     return start, step, every, top

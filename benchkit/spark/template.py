@@ -31,6 +31,8 @@ RUN_KEY_LENGTH = 8
 MAX_APP_NAME = 47
 """Kept short so `<name>-driver`, `<name>-ui-svc` and `<name>-exec-N` stay valid DNS-1035 labels (63)."""
 EXECUTOR_PREFIX_CONF = "spark.kubernetes.executor.podNamePrefix"
+TTL_FIELD = "timeToLiveSeconds"
+"""Dropped in the keep scenario: the operator would delete each app that long after it ends."""
 _CRD_FILE = "sparkoperator.k8s.io_sparkapplications.yaml"
 _SLEEP_ARG = 1  # arguments = [slices, seconds]
 
@@ -107,6 +109,8 @@ def render(template: Template, *, run_id: str, scenario: str, seq: int, namespac
            app_seconds: float) -> dict[str, Any]:  # fmt: skip
     """The SparkApplication for job `seq` of a run (a fresh dict; the template is not modified).
 
+    With scenario "keep", `spec.timeToLiveSeconds` is removed: every object must stay until the run ends.
+
     >>> render(t, run_id="20261121-101010-ab12", scenario="delete", seq=7, namespace="spark-team-b", app_seconds=30)
     """
     app: dict[str, Any] = orjson.loads(orjson.dumps(template.body))  # a deep copy, 10x faster than deepcopy
@@ -117,6 +121,8 @@ def render(template: Template, *, run_id: str, scenario: str, seq: int, namespac
     if old_meta.get("annotations"):
         app["metadata"]["annotations"] = old_meta["annotations"]
     spec = app["spec"]
+    if scenario == "keep":
+        spec.pop(TTL_FIELD, None)
     for role in ("driver", "executor"):
         part = spec.setdefault(role, {})
         part["labels"] = {**(part.get("labels") or {}), **run_labels}
@@ -127,6 +133,12 @@ def render(template: Template, *, run_id: str, scenario: str, seq: int, namespac
     arguments[_SLEEP_ARG] = f"{app_seconds:g}"
     spec["arguments"] = arguments
     return app
+
+
+def time_to_live(template: Template, scenario: str) -> dict[str, Any]:
+    """For the manifest: the template's `timeToLiveSeconds` and the one the apps carry (None with keep)."""
+    ttl = template.body["spec"].get(TTL_FIELD)
+    return {"template": ttl, "apps": None if scenario == "keep" else ttl}
 
 
 @functools.cache

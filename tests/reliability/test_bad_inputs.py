@@ -72,6 +72,24 @@ CASES: list[tuple[str, list[str], str]] = [
     ("twin: namespace", ["twin", "--kubeconfig", NEW_KC, "--namespaces", "Bad_NS"], "not a valid namespace name"),
     ("twin: profile", ["twin", "--kubeconfig", NEW_KC, "--profile", "slow"], "'slow' is not one of 'fast', 'paper'"),
     ("twin: no kubeconfig", ["twin", "--port", "0"], "Missing option '--kubeconfig'"),
+    # non-finite numbers (nan passes every `<= 0` check) and twin-only flags against a real cluster
+    ("run: rate nan", ["run", "--kubeconfig", KC, "--jobs-per-min", "nan"], "jobs-per-min: expected a finite number"),
+    ("run: rate inf", ["run", "--kubeconfig", KC, "--jobs-per-min", "inf"], "jobs-per-min: expected a finite number"),
+    ("run: rate .nan in a file", ["run", "{nan_value}", "--kubeconfig", KC], "jobs-per-min: expected a finite number"),
+    ("run: app-seconds inf", ["run", "--kubeconfig", KC, "--app-seconds", "inf"], "app-seconds: expected a duration"),
+    ("run: timeout nan", ["run", "--kubeconfig", KC, "--timeout", "nan"], "timeout: expected a duration"),
+    ("run: ramp nan", ["run", "--kubeconfig", KC, "--ramp", "nan:10:1m"], "ramp: START, STEP and MAX must be finite"),
+    ("run: budget inf", ["run", "--kubeconfig", KC, "--budget", "inf"], "budget: expected a finite number"),
+    ("run: operator-cpus nan", ["run", "--operator-cpus", "nan"], "operator-cpus: expected a finite number"),
+    ("plan: rate nan", ["plan", "--jobs-per-min", "nan"], "jobs-per-min: expected a finite number"),
+    ("run: operator-workers on a cluster", ["run", "--kubeconfig", KC, "--operator-workers", "4"],
+     "operator-workers is only for the embedded twin"),
+    ("run: operator-cpus on a cluster", ["run", "--kubeconfig", KC, "--operator-cpus", "8"],
+     "operator-cpus is only for the embedded twin"),
+    ("run: twin-profile on a cluster", ["run", "--kubeconfig", KC, "--twin-profile", "fast"],
+     "twin-profile is only for the embedded twin"),
+    ("run: twin-profile with a context", ["run", "--context", "bench", "--twin-profile", "paper"],
+     "twin-profile is only for the embedded twin"),
 ]  # fmt: skip
 
 
@@ -80,7 +98,7 @@ def bed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The twin (holding one app of another run) and the bad files the cases name."""
     tmp = tmp_path_factory.mktemp("bad-inputs")
     files = {"bad_yaml": "users: [1,\n", "unknown_key": "jobs-per-minute: 10\n", "bad_value": "jobs-per-min: 0\n",
-             "not_yaml": "::: not yaml [",
+             "not_yaml": "::: not yaml [", "nan_value": "jobs-per-min: .nan\n",
              "saturation_slo": "slo: ['saturation.sustained_per_min >= 100']\n"}  # fmt: skip
     paths = {name: tmp / f"{name}.yaml" for name in files}
     for name, text in files.items():

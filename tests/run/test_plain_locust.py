@@ -20,6 +20,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def test_plain_locust_refuses_a_non_finite_rate(make_twin, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    twin = make_twin()
+    results = tmp_path / "runs"
+    cmd = [sys.executable, "-m", "locust", "-f", "benchkit/locustfile.py", "--headless", "-u", "1", "-r", "1",
+           "--jobs-per-min", "nan", "--total-jobs", "5", "--kubeconfig", str(twin.kubeconfig),
+           "--results-dir", str(results)]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    errors = [line for line in proc.stderr.splitlines() if "benchkit: error:" in line]
+    assert len(errors) == 1 and errors[0].endswith("jobs-per-min: expected a finite number, got nan"), proc.stderr
+    assert not results.exists()
+    writes = [k for k in twin.admin("GET", "stats")["requests"] if k.split()[0] in ("POST", "DELETE")]
+    assert writes == [], writes
+
+
 def test_plain_locust_with_two_processes(make_twin, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     twin = make_twin()
     results = tmp_path / "runs"

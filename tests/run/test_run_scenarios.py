@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from benchkit.kube import cleanup as kube_cleanup
 from benchkit.kube import connect
+from benchkit.spark import template
 from tests.run.conftest import (
     apps_csv,
     benchkit,
@@ -81,6 +84,32 @@ def test_keep_scenario_keeps_objects_until_cleanup_by_label(make_twin, tmp_path:
     assert (deleted, remaining) == (30, 0)
     assert run_objects(twin, s["run_id"]) == {"sparkapplications": [], "pods": []}
     assert len(run_objects(twin, other_id)["sparkapplications"]) == 3
+
+
+def test_keep_outlives_the_templates_ttl(make_twin, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A template with timeToLiveSeconds 1: with keep, no app is deleted by the operator, during or after the run."""
+    twin = make_twin()
+    body = template.load().body
+    body["spec"][template.TTL_FIELD] = 1
+    short_ttl = tmp_path / "short-ttl.yaml"
+    short_ttl.write_text(yaml.safe_dump(body))
+    results = tmp_path / "runs"
+    proc = benchkit(*run_args(twin, results, "--total-jobs", "20", "--jobs-per-min", "300", "--app-seconds", "1",
+                              "--scenario", "keep", "--no-cleanup", "--timeout", "60",
+                              "--spark-template", str(short_ttl)))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    run_dir = only_run_dir(results)
+    s = load_summary(run_dir)
+    assert s["jobs"]["completed"] == 20 and s["duration_s"] > 4  # the first apps ended > TTL before the run did
+    assert (s["tracking"]["deleted_by_server"], s["tracking"]["deleted_by_benchkit"]) == (0, 0)
+    time.sleep(2.5)  # more than the TTL after the last app ended
+    kept = run_objects(twin, s["run_id"])
+    assert len(kept["sparkapplications"]) == 20  # and each one's driver pod (executors go when an app ends)
+    assert sorted(p["metadata"]["name"] for p in kept["pods"]) == sorted(
+        f"{a['metadata']['name']}-driver" for a in kept["sparkapplications"])  # fmt: skip
+    assert all(template.TTL_FIELD not in a["spec"] for a in kept["sparkapplications"])
+    m = json.loads((run_dir / "manifest.json").read_text())
+    assert m["time_to_live_seconds"] == {"template": 1, "apps": None}
 
 
 def test_embedded_twin_says_so_first_and_runs(tmp_path: Path) -> None:

@@ -84,7 +84,7 @@ def test_counts_rates_and_latencies_are_exact(tmp_path: Path) -> None:
     assert s["api"]["create_attempts"] == 12 and s["api"]["retries"] == 1
     assert s["api"]["final_status"] == {"201": 9, "500": 1}
     assert s["namespaces"]["a"]["created"] == 9 and s["namespaces"]["b"]["submitted"] == 0
-    assert s["operator"]["apps_per_min"] == pytest.approx(60 * 8 / 9.09, abs=1e-3)  # 9 pick-ups, app-3 never created
+    assert s["operator"]["apps_per_min"] is None  # 9 pick-ups (app-3 never created): too few for a rate
     assert s["duration_s"] == 20.0 and s["end"] == "done" and s["saturation"] is None
     with (tmp_path / "apps.csv").open("w"):
         pass
@@ -94,6 +94,28 @@ def test_counts_rates_and_latencies_are_exact(tmp_path: Path) -> None:
     assert rows[1]["final_state"] == "COMPLETED" and rows[1]["executors_started"] == "2"
     assert rows[3]["create_ok"] == "False" and rows[3]["attempts"] == "3"
     assert float(rows[2]["create_call_s"]) == pytest.approx(0.12)
+
+
+def _picked_up(run_dir: Path, offsets: list[float]) -> dict[str, Any]:
+    """A run whose app k the operator picked up (SUBMITTED) at T0 + offsets[k]."""
+    run_dir.mkdir()
+    f = Fake(run_dir)
+    _start(f, planned=len(offsets), per_min=60.0)
+    for k, offset in enumerate(offsets):
+        name = f.submit(k, T0 - 200, T0 - 200, T0 - 200 + 0.01)
+        f.state(name, "SUBMITTED", T0 + offset)
+    f.j.close()
+    return summary.build(journal.read(run_dir))
+
+
+def test_operator_throughput_is_steady_state_and_null_on_a_small_sample(tmp_path: Path) -> None:
+    # 21 pick-ups: two slow warm-up ones, then one every 0.5 s. The 10th to 90th percentile (2nd to 18th)
+    # pick-ups are 16 intervals over 8 s: 120/min; the warm-up does not count.
+    steady = _picked_up(tmp_path / "steady", [-100.0, -50.0, *(0.5 * k for k in range(2, 21))])
+    assert steady["operator"]["apps_per_min"] == pytest.approx(120.0)
+    few = _picked_up(tmp_path / "few", [0.0, 0.0001, 0.0002])  # the audit's 630,334/min
+    burst = _picked_up(tmp_path / "burst", [0.05 * k for k in range(12)])  # 12 apps within 0.55 s
+    assert few["operator"]["apps_per_min"] is None and burst["operator"]["apps_per_min"] is None
 
 
 def test_summary_survives_a_kill_mid_create_and_a_torn_last_line(tmp_path: Path) -> None:

@@ -30,11 +30,23 @@ def test_default_template_passes_the_crd_schema_and_renders() -> None:
     spec = app["spec"]
     assert spec["image"] == "public.ecr.aws/data-on-eks/spark:pi-sleep-v0.0.2"
     assert spec["mainClass"] == "org.example.JavaSparkPiSleep" and spec["executor"]["instances"] == 5
-    assert spec["restartPolicy"] == {"type": "Never"} and spec["timeToLiveSeconds"] > 0
+    assert spec["restartPolicy"] == {"type": "Never"} and template.TTL_FIELD not in spec  # keep: no TTL deletion
     assert spec["driver"]["nodeSelector"] == {labels.NODE_GROUP_TYPE: labels.BENCH_NODE_GROUP}
     assert spec["executor"]["tolerations"][0]["key"] == labels.BENCH_TAINT_KEY
     # the template itself is untouched
     assert t.body["metadata"]["name"] == "benchkit-template"
+
+
+def test_delete_keeps_the_templates_ttl_and_keep_drops_it() -> None:
+    t = template.load()
+    assert t.body["spec"][template.TTL_FIELD] == 60
+    delete = template.render(t, run_id="r", scenario="delete", seq=0, namespace="spark-team-a", app_seconds=1)
+    keep = template.render(t, run_id="r", scenario="keep", seq=0, namespace="spark-team-a", app_seconds=1)
+    assert delete["spec"][template.TTL_FIELD] == 60 and template.TTL_FIELD not in keep["spec"]
+    template.validate(keep)
+    assert template.time_to_live(t, "delete") == {"template": 60, "apps": 60}
+    assert template.time_to_live(t, "keep") == {"template": 60, "apps": None}
+    assert t.body["spec"][template.TTL_FIELD] == 60  # the template itself is untouched
 
 
 def test_names_are_unique_per_run_and_dns_safe_with_room_for_suffixes() -> None:

@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from benchkit import cli
+from benchkit.kube import rest
 from benchkit.results import journal
 from benchkit.spark import states
 
@@ -43,3 +47,21 @@ def test_cli_unknown_command_exits_2_with_one_line() -> None:
                           capture_output=True, text=True, env={**os.environ}, check=False)  # fmt: skip
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("benchkit: error:")
+
+
+def test_cli_reports_an_escaped_transport_error_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A cluster that stops answering where nothing wrapped the error is a runtime error, not a traceback."""
+
+    def no_answer(**_: object) -> None:
+        raise rest.TransportError("MaxRetryError: HTTPSConnectionPool(host='127.0.0.1'):\n Connection refused")
+
+    monkeypatch.setattr(cli.cli, "main", no_answer)
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["run"])
+    assert exited.value.code == 1
+    assert capsys.readouterr().err == (
+        "benchkit: error: no answer from the cluster: MaxRetryError: HTTPSConnectionPool(host='127.0.0.1'): "
+        "Connection refused\n"
+    )

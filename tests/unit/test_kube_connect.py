@@ -35,6 +35,22 @@ def test_connect_reads_kubeconfig_and_context(tmp_path: Path) -> None:
     assert "secret-token" not in repr(target.source + target.server)
 
 
+def test_context_alone_reads_the_first_kubeconfig_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.write_text(json.dumps(KUBECONFIG))
+    second.write_text("{: not yaml")  # never read
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))  # no ~/.kube/config yet
+    monkeypatch.setenv("KUBECONFIG", os.pathsep.join(["", str(first), str(second)]))
+    target = connect.connect(context="a")
+    assert (target.source, target.server) == (f"kubeconfig:{first}", "https://127.0.0.1:6443")
+    assert connect.kubeconfig_path() == first and connect.kubeconfig_path(second) == second  # --kubeconfig wins
+    (home / ".kube").mkdir(parents=True)
+    (home / ".kube" / "config").write_text(json.dumps(KUBECONFIG))
+    monkeypatch.delenv("KUBECONFIG")
+    assert connect.connect(context="a").source == f"kubeconfig:{home / '.kube' / 'config'}"
+
+
 @pytest.mark.parametrize(
     ("content", "context", "message"),
     [

@@ -36,6 +36,16 @@ def test_flags_override_scenario_file(tmp_path: Path) -> None:
         ({"spark_template": "/no/such/file.yaml"}, "spark-template: cannot read"),
         ({"kubeconfig": "/no/such/kubeconfig"}, "kubeconfig: no such file"),
         ({"stack": "dev", "context": "x"}, "either --stack or"),
+        ({"jobs_per_min": float("nan")}, "jobs-per-min: expected a finite number, got nan"),
+        ({"jobs_per_min": "inf"}, "jobs-per-min: expected a finite number, got inf"),
+        ({"operator_cpus": "nan"}, "operator-cpus: expected a finite number"),
+        ({"budget": float("-inf")}, "budget: expected a finite number"),
+        ({"app_seconds": float("inf")}, "app-seconds: expected a duration"),
+        ({"timeout": "9" * 400}, "timeout: expected a duration"),
+        ({"users": float("inf")}, "users: expected an integer"),
+        ({"ramp": "nan:10:1m"}, "ramp: START, STEP and MAX must be finite"),
+        ({"ramp": "10:5:1m:inf"}, "ramp: START, STEP and MAX must be finite"),
+        ({"ramp": "10:5:nan"}, "ramp EVERY: expected a duration"),
     ],
 )
 def test_bad_values_name_the_key(raw: dict[str, object], message: str) -> None:
@@ -60,3 +70,14 @@ def test_ramp_and_durations() -> None:
     assert run.parse_ramp("60:30:2m:300") == (60.0, 30.0, 120.0, 300.0)
     assert run.parse_duration("250ms", "x") == 0.25
     assert run.parse_min_max("0:200", "autoscale") == (0, 200)
+
+
+def test_twin_model_settings_are_only_for_the_embedded_twin() -> None:
+    run.check_twin_only(run.build({"operator_workers": 4, "operator_cpus": 8, "twin_profile": "paper"}))
+    for raw in ({"operator_workers": 4}, {"operator_cpus": 8}, {"twin_profile": "fast"}):
+        flag = next(iter(raw)).replace("_", "-")
+        for target in ({"kubeconfig": __file__}, {"context": "bench"}, {"stack": "dev"}):
+            settings = run.build({**raw, **target})  # plan models a real cluster's operator with them: accepted
+            with pytest.raises(ConfigError, match=f"^{flag} is only for the embedded twin"):
+                run.check_twin_only(settings)
+    run.check_twin_only(run.build({"context": "bench", "nodes": 50}))  # --nodes also sizes --prescale
