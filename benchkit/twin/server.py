@@ -192,7 +192,7 @@ class TwinServer:
             return resp
         except ApiFailure as exc:
             code = exc.code
-            headers = {"Retry-After": "1"} if exc.code in (429, 503) else None
+            headers = {"Retry-After": "1"} if exc.code in (429, 503, 504) else None
             return web.Response(body=exc.to_bytes(), status=exc.code, content_type="application/json", headers=headers)
         finally:
             if key is not None and code:

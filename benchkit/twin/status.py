@@ -18,6 +18,7 @@ REASONS = {
     422: "Invalid",
     429: "TooManyRequests",
     500: "InternalError",
+    504: "Timeout",
 }
 
 
@@ -89,6 +90,13 @@ def bad_request(message: str) -> ApiFailure:
 
 def gone(message: str) -> ApiFailure:
     return ApiFailure(410, message, "Expired")
+
+
+def too_large(rv: int, current: int) -> ApiFailure:
+    """504 for a resourceVersion the server has not reached (apiserver storage.NewTooLargeResourceVersionError)."""
+    details = {"causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+               "retryAfterSeconds": 1}  # fmt: skip
+    return ApiFailure(504, f"Too large resource version: {rv}, current: {current}", "Timeout", details)
 
 
 def expired_status(message: str) -> dict[str, Any]:
