@@ -64,6 +64,18 @@ def test_store_versions_indexes_and_pages() -> None:
     assert [e.type for e in events] == [b"MODIFIED", b"DELETED"] and [e.rv for e in events] == [13, 14]
 
 
+def test_replace_moves_the_label_index_with_the_labels() -> None:
+    store = Store(history=100)
+    store.create(NAMESPACES, {"metadata": {"name": "n"}})
+    store.create(PODS, {"metadata": {"name": "p", "namespace": "n", "labels": {"benchkit.io/run-id": "old"}}})
+    store.replace(PODS, {"metadata": {"name": "p", "namespace": "n", "labels": {"benchkit.io/run-id": "new"}}})
+    coll = store.coll(PODS)
+    assert coll.candidates("benchkit.io/run-id", "old") == set()
+    assert coll.candidates("benchkit.io/run-id", "new") == {"n/p"}
+    old_version = coll.versions_at(2)["n/p"]
+    assert old_version is not None and old_version.labels == {"benchkit.io/run-id": "old"}  # what lists at rv 2 see
+
+
 @pytest.mark.parametrize(
     ("selector", "labels", "expected"),
     [
