@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from benchkit.twin import listing, tables, watch
+from benchkit.twin import bodies, listing, tables, watch
 from benchkit.twin.driver import Driver
 from benchkit.twin.record import Event, Record
 from benchkit.twin.resources import DAEMONSETS, NAMESPACES, NODES, PODS, SPARK_APPS, ResourceType, lookup
@@ -112,7 +112,7 @@ class KubeApi:
         if verb == "POST" and route.name is None and (route.ns is not None or not route.resource.namespaced):
             return self.create(route, await request.read(), request.query)
         if verb == "DELETE" and not route.sub:
-            return self.delete(route)
+            return self.delete(route, await request.read())
         if verb == "DELETECOLLECTION" and (route.ns is not None or not route.resource.namespaced):
             return self.delete_collection(request, route)
         raise ApiFailure(
@@ -147,7 +147,7 @@ class KubeApi:
         resource = route.resource
         labels = parse_labels(q.get("labelSelector"))
         fields = parse_fields(q.get("fieldSelector"), _FIELDS[resource.plural])
-        limit = _int_param(q.get("limit"), "limit")
+        limit = bodies.int_param(q.get("limit"), "limit")
         if q.get("continue"):
             if q.get("resourceVersion") not in (None, ""):
                 raise bad_request("specifying resource version is not allowed when using continue")
@@ -197,7 +197,7 @@ class KubeApi:
             if match:
                 raise bad_request("resourceVersionMatch is forbidden unless resourceVersion is provided")
             return self.store.rv
-        rv = _int_param(rv_text, "resourceVersion")
+        rv = bodies.int_param(rv_text, "resourceVersion")
         if (failure := await self._caught_up(rv)) is not None:
             raise failure
         if match != "Exact":
@@ -223,7 +223,7 @@ class KubeApi:
         labels = parse_labels(q.get("labelSelector"))
         fields = parse_fields(q.get("fieldSelector"), _FIELDS[resource.plural])
         rv_text = q.get("resourceVersion") or ""
-        rv = _int_param(rv_text, "resourceVersion") if rv_text else 0
+        rv = bodies.int_param(rv_text, "resourceVersion") if rv_text else 0
         bookmarks = q.get("allowWatchBookmarks") in _TRUE
         initial = q.get("sendInitialEvents") in _TRUE
         timeout = watch.timeout_for(q.get("timeoutSeconds"), self.rng)
@@ -267,7 +267,7 @@ class KubeApi:
 
     def create(self, route: Route, body: bytes, q: Any) -> web.Response:
         resource = route.resource
-        obj = _decode_object(body, resource)
+        obj = bodies.decode_object(body, resource)
         meta = obj["metadata"]
         if resource.namespaced:
             if meta.get("namespace") not in (None, "", route.ns):
@@ -287,6 +287,9 @@ class KubeApi:
                 "nodes are managed by the twin's node groups: POST /twin/v1/nodegroups/<group>/scale",
                 "MethodNotAllowed",
             )
+        if bodies.int_or_zero(meta.get("resourceVersion")):
+            # etcd3 store.Create (storage.ErrResourceVersionSetOnCreate): a plain error, so 500 without a reason
+            raise ApiFailure(500, "resourceVersion should not be set on objects to be created", "")
         warnings = admit(resource, obj, strict=q.get("fieldValidation") == "Strict")
         if resource is PODS:
             obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
@@ -303,8 +306,9 @@ class KubeApi:
             self.driver.app_created(rec, obj, now)
         return _json(rec.raw, 201, headers)
 
-    def delete(self, route: Route) -> web.Response:
+    def delete(self, route: Route, body: bytes) -> web.Response:
         rec = self._record(route)
+        bodies.check_preconditions(route.resource, rec, bodies.preconditions(body))
         return _json(self._delete(route.resource, rec, time.time()).raw)
 
     def _delete(self, resource: ResourceType, rec: Record, now: float) -> Record:
@@ -338,29 +342,3 @@ class KubeApi:
 
 def _quote(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def _int_param(text: str | None, name: str) -> int:
-    if text in (None, ""):
-        return 0
-    try:
-        value = int(text)
-    except ValueError:
-        raise bad_request(f"{name}: invalid value {text!r}: must be an integer") from None
-    if value < 0:
-        raise bad_request(f"{name}: invalid value {text!r}: must be >= 0")
-    return value
-
-
-def _decode_object(body: bytes, resource: ResourceType) -> dict[str, Any]:
-    try:
-        obj = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise bad_request(f"the body of the request was in an unknown format: {exc}") from None
-    if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict):
-        raise bad_request(f"the body of the request must be a {resource.kind} object with metadata")
-    kind, api_version = obj.get("kind"), obj.get("apiVersion")
-    if (kind not in (None, resource.kind)) or (api_version not in (None, resource.api_version)):
-        raise bad_request(f"the API version in the data ({api_version}) does not match the expected API version "
-                          f"({resource.api_version}) or kind ({kind} != {resource.kind})")  # fmt: skip
-    return obj
