@@ -24,6 +24,7 @@ from prometheus_client.core import (
     SummaryMetricFamily,
 )
 
+from benchkit.twin import daemonsets
 from benchkit.twin.model.interface import ModelMetrics
 from benchkit.twin.resources import ALL, PODS, SPARK_APPS
 from benchkit.twin.store import Store
@@ -161,12 +162,10 @@ class TwinCollector:
 
     def _operator_memory(self) -> Metric:
         """The modelled operator's resident memory: a base plus its informer caches, which hold every
-        SparkApplication and every pod it launched (an estimate scaled by the objects' real sizes)."""
-        apps = self.store.coll(SPARK_APPS).objects
-        pods = self.store.coll(PODS)
-        cached = sum(len(r.raw) for r in apps.values())
-        for keys in pods.index["sparkoperator.k8s.io/app-name"].values():
-            cached += sum(len(pods.objects[k].raw) for k in keys)
+        SparkApplication and every pod it launched (all pods but the DaemonSets'), an estimate scaled by the
+        objects' real sizes."""
+        launched = (n for ns, n in self.store.coll(PODS).size.items() if ns != daemonsets.NAMESPACE)
+        cached = sum(self.store.coll(SPARK_APPS).size.values()) + sum(launched)
         rss = GaugeMetricFamily("process_resident_memory_bytes", "Resident memory size in bytes (benchkit twin model).")
         rss.add_metric([], OPERATOR_BASE_RSS + CACHE_BYTES_PER_JSON_BYTE * cached)
         return rss

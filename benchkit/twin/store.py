@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import random
 import sys
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
@@ -58,6 +58,7 @@ class Collection:
         self.floor = 0  # every event with rv > floor is in history
         self.watchers: set[Subscriber] = set()
         self.delivered = 0  # watch events sent (apiserver_watch_events_total)
+        self.size: Counter[str] = Counter()  # serialized bytes of the stored objects, by namespace
 
     def key_range(self, ns: str | None) -> tuple[int, int]:
         if ns is None or not self.resource.namespaced:
@@ -87,12 +88,14 @@ class Collection:
         self.objects[rec.key] = rec
         bisect.insort(self.keys, rec.key)
         self._index(rec)
+        self.size[rec.ns] += len(rec.raw)
 
     def remove(self, rec: Record) -> None:
         del self.objects[rec.key]
         i = bisect.bisect_left(self.keys, rec.key)
         del self.keys[i]
         self._unindex(rec)
+        self.size[rec.ns] -= len(rec.raw)
 
     def emit(self, etype: bytes, rec: Record, prev: Version | None = None) -> None:
         ev = Event(etype, rec, prev)
@@ -194,6 +197,7 @@ class Store:
         if rec is None:
             return None
         prev = rec.version()
+        coll = self.collections[resource.plural]
         old_node = (rec.fields or {}).get("spec.nodeName", "")
         if node_name is not None and node_name != old_node:
             obj = rec.obj()  # the spec changes too: rebuild (once per pod, when it is scheduled)
@@ -204,7 +208,8 @@ class Store:
             self.rv += 1
             rec.set_status(status, self.rv)
         rec.fields = _fields(resource, status, node_name or old_node)
-        self.collections[resource.plural].emit(MODIFIED, rec, prev)
+        coll.size[rec.ns] += len(rec.raw) - len(prev.raw)
+        coll.emit(MODIFIED, rec, prev)
         return rec
 
     def replace(self, resource: ResourceType, obj: Obj) -> Record:
@@ -224,6 +229,7 @@ class Store:
         rec.fields = extra_fields(resource, obj)
         self._serialize(rec, obj)
         coll._index(rec)
+        coll.size[rec.ns] += len(rec.raw) - len(prev.raw)
         coll.emit(MODIFIED, rec, prev)
         return rec
 
