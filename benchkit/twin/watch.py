@@ -167,6 +167,7 @@ async def _stream(
         watcher.wake.clear()
         if not watcher.buf and watcher.ending is None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(watcher.wake.wait(), timeout=wait)
+                async with asyncio.timeout(wait):  # not wait_for, which can swallow a cancel (see driver.py)
+                    await watcher.wake.wait()
     await resp.write_eof()
     return resp
