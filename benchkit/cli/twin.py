@@ -73,7 +73,7 @@ def _namespaces(_ctx: click.Context, _param: click.Parameter, value: str) -> tup
     type=click.IntRange(min=100),
     default=10_000,
     show_default=True,
-    help="Events kept per resource to resume watches; older resourceVersions get 410 Gone.",
+    help="Events kept per resource to resume watches and continue lists; older resourceVersions get 410 Gone.",
 )
 @click.option("--exit-with-parent", is_flag=True, help="Stop when the process that started the twin exits.")
 def twin(**params: Any) -> None:

@@ -7,6 +7,7 @@ driver), whose answers (pods, status) are applied before the response is sent.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import secrets
 import time
@@ -16,17 +17,19 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from benchkit.twin import listing, tables, watch
+from benchkit.twin import bodies, listing, tables, watch
 from benchkit.twin.driver import Driver
 from benchkit.twin.record import Event, Record
 from benchkit.twin.resources import DAEMONSETS, NAMESPACES, NODES, PODS, SPARK_APPS, ResourceType, lookup
 from benchkit.twin.selectors import parse_fields, parse_labels
-from benchkit.twin.status import ApiFailure, bad_request, expired_status, invalid, not_found
+from benchkit.twin.status import ApiFailure, bad_request, expired_status, invalid, not_found, too_large
 from benchkit.twin.store import ADDED, Store
 from benchkit.twin.validation import admit
+from benchkit.twin.watch import Watcher
 
 JSON = "application/json"
 STREAM_LISTS_OVER = 1 << 20  # bytes (estimated): bigger lists are written in pieces of this size
+TOO_LARGE_WAIT_S = 3.0  # kube-apiserver's watch cache blockTimeout for a resourceVersion it has not reached
 _TRUE = ("true", "True", "1")
 _FIELDS = {
     "pods": ("metadata.name", "metadata.namespace", "spec.nodeName", "status.phase"),
@@ -109,7 +112,7 @@ class KubeApi:
         if verb == "POST" and route.name is None and (route.ns is not None or not route.resource.namespaced):
             return self.create(route, await request.read(), request.query)
         if verb == "DELETE" and not route.sub:
-            return self.delete(route)
+            return self.delete(route, await request.read())
         if verb == "DELETECOLLECTION" and (route.ns is not None or not route.resource.namespaced):
             return self.delete_collection(request, route)
         raise ApiFailure(
@@ -144,17 +147,21 @@ class KubeApi:
         resource = route.resource
         labels = parse_labels(q.get("labelSelector"))
         fields = parse_fields(q.get("fieldSelector"), _FIELDS[resource.plural])
-        limit = _int_param(q.get("limit"), "limit")
-        rv, start = self.store.rv, ""
+        limit = bodies.int_param(q.get("limit"), "limit")
         if q.get("continue"):
             if q.get("resourceVersion") not in (None, ""):
                 raise bad_request("specifying resource version is not allowed when using continue")
-            rv, start = listing.decode_continue(q["continue"], self.store)
+            rv, start = listing.decode_continue(q["continue"], self.store, resource)  # pages at the first one's rv
         else:
-            self._check_list_rv(q.get("resourceVersion"), q.get("resourceVersionMatch"))
-        if route.ns is not None and resource.namespaced and not self.store.namespace_exists(route.ns):
+            rv, start = await self._list_version(resource, q.get("resourceVersion"), q.get("resourceVersionMatch")), ""
+        if (
+            rv == self.store.rv
+            and route.ns is not None
+            and resource.namespaced
+            and not self.store.namespace_exists(route.ns)
+        ):
             return _json(listing.list_bytes(resource, [], rv, None, None))  # as kube-apiserver: an empty list
-        records, last, remaining = listing.select(self.store, resource, route.ns, labels, fields, limit, start)
+        records, last, remaining = listing.select(self.store, resource, route.ns, labels, fields, limit, start, rv)
         cont = listing.encode_continue(rv, last) if last is not None else None
         if _wants_table(request):
             meta: dict[str, Any] = {"resourceVersion": str(rv)}
@@ -182,16 +189,31 @@ class KubeApi:
         await resp.write_eof()
         return resp
 
-    def _check_list_rv(self, rv_text: str | None, match: str | None) -> None:
+    async def _list_version(self, resource: ResourceType, rv_text: str | None, match: str | None) -> int:
+        """The resourceVersion to serve a list at: the current one, or with `Exact` the one asked for."""
         if match not in (None, "", "NotOlderThan", "Exact"):
             raise bad_request(f'resourceVersionMatch: Unsupported value: "{match}"')
         if rv_text in (None, ""):
             if match:
                 raise bad_request("resourceVersionMatch is forbidden unless resourceVersion is provided")
-            return
-        rv = _int_param(rv_text, "resourceVersion")
-        if match == "Exact" and rv != self.store.rv:
-            raise ApiFailure(410, f"too old resource version: {rv} ({self.store.rv})", "Expired")
+            return self.store.rv
+        rv = bodies.int_param(rv_text, "resourceVersion")
+        if (failure := await self._caught_up(rv)) is not None:
+            raise failure
+        if match != "Exact":
+            return self.store.rv
+        if not listing.servable(self.store, resource, rv):
+            floor = max(self.store.compacted, self.store.coll(resource).floor)
+            raise ApiFailure(410, f"too old resource version: {rv} ({floor + 1})", "Expired")
+        return rv
+
+    async def _caught_up(self, rv: int) -> ApiFailure | None:
+        """Wait for a version ahead of the store, as kube-apiserver's watch cache does (`waitUntilFreshAndBlock`);
+        after 3 s the answer is 504 "Too large resource version"."""
+        deadline = time.monotonic() + TOO_LARGE_WAIT_S
+        while rv > self.store.rv and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        return too_large(rv, self.store.rv) if rv > self.store.rv else None
 
     # ---- watch ------------------------------------------------------------------------------------------
 
@@ -201,7 +223,7 @@ class KubeApi:
         labels = parse_labels(q.get("labelSelector"))
         fields = parse_fields(q.get("fieldSelector"), _FIELDS[resource.plural])
         rv_text = q.get("resourceVersion") or ""
-        rv = _int_param(rv_text, "resourceVersion") if rv_text else 0
+        rv = bodies.int_param(rv_text, "resourceVersion") if rv_text else 0
         bookmarks = q.get("allowWatchBookmarks") in _TRUE
         initial = q.get("sendInitialEvents") in _TRUE
         timeout = watch.timeout_for(q.get("timeoutSeconds"), self.rng)
@@ -214,11 +236,14 @@ class KubeApi:
         if rv and not initial and rv < max(coll.floor, self.store.compacted):
             # As kube-apiserver's watch cache: 200, then one ERROR event with a 410 Status.
             message = f"too old resource version: {rv} ({max(coll.floor, self.store.compacted) + 1})"
-            watcher.push(b'{"type":"ERROR","object":' + orjson.dumps(expired_status(message)) + b"}\n")
-            watcher.end("graceful")
-            return await watch.stream(request, watcher, lambda: self.store.rv, 0.0, None)
+            return await self._watch_error(request, watcher, orjson.dumps(expired_status(message)))
+        if rv > self.store.rv:
+            if not initial:  # kube-apiserver accepts it and sends only what comes after it
+                watcher.after = rv
+            elif (failure := await self._caught_up(rv)) is not None:  # sendInitialEvents waits, as a list does
+                return await self._watch_error(request, watcher, failure.to_bytes())
         if initial or not rv:
-            events = [Event(ADDED, r) for r in listing.select(self.store, resource, route.ns, labels, fields)[0]]
+            events = [Event(ADDED, r) for r in listing.matching(self.store, resource, route.ns, labels, fields)]
         else:
             events = [e for e in coll.since(rv) if watcher.accepts(e)]
         for ev in events:
@@ -232,11 +257,17 @@ class KubeApi:
         finally:
             coll.watchers.discard(watcher)
 
+    async def _watch_error(self, request: web.Request, watcher: Watcher, status: bytes) -> web.StreamResponse:
+        """HTTP 200 and one ERROR event holding `status`, as kube-apiserver answers a watch it cannot serve."""
+        watcher.push(b'{"type":"ERROR","object":' + status + b"}\n")
+        watcher.end("graceful")
+        return await watch.stream(request, watcher, lambda: self.store.rv, 0.0, None)
+
     # ---- writes -----------------------------------------------------------------------------------------
 
     def create(self, route: Route, body: bytes, q: Any) -> web.Response:
         resource = route.resource
-        obj = _decode_object(body, resource)
+        obj = bodies.decode_object(body, resource)
         meta = obj["metadata"]
         if resource.namespaced:
             if meta.get("namespace") not in (None, "", route.ns):
@@ -256,6 +287,9 @@ class KubeApi:
                 "nodes are managed by the twin's node groups: POST /twin/v1/nodegroups/<group>/scale",
                 "MethodNotAllowed",
             )
+        if bodies.int_or_zero(meta.get("resourceVersion")):
+            # etcd3 store.Create (storage.ErrResourceVersionSetOnCreate): a plain error, so 500 without a reason
+            raise ApiFailure(500, "resourceVersion should not be set on objects to be created", "")
         warnings = admit(resource, obj, strict=q.get("fieldValidation") == "Strict")
         if resource is PODS:
             obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
@@ -272,8 +306,9 @@ class KubeApi:
             self.driver.app_created(rec, obj, now)
         return _json(rec.raw, 201, headers)
 
-    def delete(self, route: Route) -> web.Response:
+    def delete(self, route: Route, body: bytes) -> web.Response:
         rec = self._record(route)
+        bodies.check_preconditions(route.resource, rec, bodies.preconditions(body))
         return _json(self._delete(route.resource, rec, time.time()).raw)
 
     def _delete(self, resource: ResourceType, rec: Record, now: float) -> Record:
@@ -299,7 +334,7 @@ class KubeApi:
         q = request.query
         labels = parse_labels(q.get("labelSelector"))
         fields = parse_fields(q.get("fieldSelector"), _FIELDS[route.resource.plural])
-        records = listing.select(self.store, route.resource, route.ns, labels, fields)[0]
+        records = listing.matching(self.store, route.resource, route.ns, labels, fields)
         now = time.time()
         deleted = [self._delete(route.resource, rec, now) for rec in records]
         return _json(listing.list_bytes(route.resource, deleted, self.store.rv, None, None))
@@ -307,29 +342,3 @@ class KubeApi:
 
 def _quote(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def _int_param(text: str | None, name: str) -> int:
-    if text in (None, ""):
-        return 0
-    try:
-        value = int(text)
-    except ValueError:
-        raise bad_request(f"{name}: invalid value {text!r}: must be an integer") from None
-    if value < 0:
-        raise bad_request(f"{name}: invalid value {text!r}: must be >= 0")
-    return value
-
-
-def _decode_object(body: bytes, resource: ResourceType) -> dict[str, Any]:
-    try:
-        obj = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise bad_request(f"the body of the request was in an unknown format: {exc}") from None
-    if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict):
-        raise bad_request(f"the body of the request must be a {resource.kind} object with metadata")
-    kind, api_version = obj.get("kind"), obj.get("apiVersion")
-    if (kind not in (None, resource.kind)) or (api_version not in (None, resource.api_version)):
-        raise bad_request(f"the API version in the data ({api_version}) does not match the expected API version "
-                          f"({resource.api_version}) or kind ({kind} != {resource.kind})")  # fmt: skip
-    return obj

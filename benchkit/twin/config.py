@@ -32,7 +32,7 @@ class TwinOptions:
     bookmark_every: float = 60.0
     """Seconds between BOOKMARK events on watches that allow them (kube-apiserver: about a minute)."""
     watch_history: int = 10_000
-    """Events kept per resource for watch resumption; older resourceVersions get 410 Gone."""
+    """Events kept per resource to resume watches and serve continue pages; older resourceVersions get 410 Gone."""
     exit_with_parent: bool = False
     """Stop when the process that started the twin exits (TwinProcess sets it: no orphaned twins)."""
 

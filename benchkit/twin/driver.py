@@ -188,8 +188,11 @@ class Driver:
             delay = None if due is None else due - time.time()
             if delay is None or delay > 0:
                 self._wake.clear()
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that arrives as the
+                # event is set (a write wakes the driver while stop() cancels it), and stop() then hangs.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                    async with asyncio.timeout(delay):
+                        await self._wake.wait()
             try:
                 await self._catch_up(time.time())
             except Exception:  # a model bug must not kill the server; it is logged and the loop goes on

@@ -43,6 +43,21 @@ def write(path: Path, config: dict[str, Any]) -> None:
         raise
 
 
+def is_twins(path: Path) -> bool:
+    """Whether `path` is empty or a kubeconfig the twin wrote: one context, named CONTEXT, and current."""
+    try:
+        text = path.read_text()
+        data = yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    if not text.strip():
+        return True
+    if not isinstance(data, dict) or not isinstance(data.get("contexts"), list):
+        return False
+    names = [c.get("name") for c in data["contexts"] if isinstance(c, dict)]
+    return data.get("current-context") == CONTEXT and names == [CONTEXT]
+
+
 def read(path: Path) -> tuple[str, str, bytes]:
     """(server URL, token, CA PEM) of a kubeconfig the twin wrote."""
     data = yaml.safe_load(path.read_text())

@@ -1,4 +1,6 @@
-"""`/metrics`: kube-apiserver's request/storage/watch metrics, the model's operator metrics, process metrics.
+"""`/metrics`: kube-apiserver's request/storage/watch metrics, and the modelled operator's metrics (its process
+CPU and memory included) under the names and types the operator exports; the twin's own process metrics
+carry a `benchkit_twin_` prefix.
 
 Requests are counted in plain dicts on the hot path; a prometheus_client collector turns them (and a
 fresh `ModelMetrics` snapshot) into metric families only when scraped.
@@ -8,15 +10,23 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+    SummaryMetricFamily,
+)
 
+from benchkit.twin import daemonsets
 from benchkit.twin.model.interface import ModelMetrics
-from benchkit.twin.resources import ALL
+from benchkit.twin.resources import ALL, PODS, SPARK_APPS
 from benchkit.twin.store import Store
 
 # kube-apiserver's buckets for apiserver_request_duration_seconds (k8s 1.32).
@@ -46,6 +56,12 @@ DURATION_BUCKETS = (
     60,
 )
 _REQUEST_LABELS = ("verb", "group", "version", "resource", "subresource", "scope")
+OPERATOR_BASE_RSS = 40 * 1024 * 1024
+"""Modelled resident memory of an idle operator (a controller-runtime Go binary): an estimate, not measured."""
+CACHE_BYTES_PER_JSON_BYTE = 3
+"""Modelled informer-cache cost: decoded Go objects take a few times their JSON size (an estimate, not measured)."""
+OWN_PREFIX = "benchkit_twin"
+_UNTYPED = re.compile(rb"^# TYPE (\S+) untyped$", re.MULTILINE)
 RequestKey = tuple[str, str, str, str, str, str]
 
 
@@ -85,7 +101,12 @@ def _label_names(samples: dict[tuple[tuple[str, str], ...], Any]) -> list[str]:
 
 
 def model_families(snapshot: ModelMetrics) -> Iterator[Metric]:
-    """The model's metrics with the operator's own names (counters without `_total` stay untyped, as exported)."""
+    """The model's metrics with the operator's names and types, as client_golang exports them.
+
+    A counter whose name does not end in `_total` (`spark_application_count`) is collected untyped under its
+    exact name and typed `counter` by `render` (prometheus_client would add `_total`); a histogram without
+    finite buckets is a Summary without objectives (`_sum` and `_count`), as the operator's latency metrics are.
+    """
     for name, samples in sorted(snapshot.counters.items()):
         base = name[: -len("_total")] if name.endswith("_total") else name
         metric = Metric(base, f"{name} (benchkit twin model)", "counter" if base != name else "unknown")
@@ -98,6 +119,12 @@ def model_families(snapshot: ModelMetrics) -> Iterator[Metric]:
             gauge.add_metric([v for _, v in labels], value)
         yield _relabel(gauge, samples)
     for name, hists in sorted(snapshot.histograms.items()):
+        if all(math.isinf(le) for h in hists.values() for le in h.buckets):
+            summary = SummaryMetricFamily(name, f"{name} (benchkit twin model)", labels=_label_names(hists))
+            for labels, h in hists.items():
+                summary.add_metric([v for _, v in labels], h.count, h.sum)
+            yield _relabel(summary, hists)
+            continue
         hist = HistogramMetricFamily(name, f"{name} (benchkit twin model)", labels=_label_names(hists))
         for labels, h in hists.items():
             buckets = [(_le(le), float(n)) for le, n in sorted(h.buckets.items())]
@@ -131,6 +158,17 @@ class TwinCollector:
         snapshot = self.model_metrics()
         if snapshot is not None:
             yield from model_families(snapshot)
+        yield self._operator_memory()
+
+    def _operator_memory(self) -> Metric:
+        """The modelled operator's resident memory: a base plus its informer caches, which hold every
+        SparkApplication and every pod it launched (all pods but the DaemonSets'), an estimate scaled by the
+        objects' real sizes."""
+        launched = (n for ns, n in self.store.coll(PODS).size.items() if ns != daemonsets.NAMESPACE)
+        cached = sum(self.store.coll(SPARK_APPS).size.values()) + sum(launched)
+        rss = GaugeMetricFamily("process_resident_memory_bytes", "Resident memory size in bytes (benchkit twin model).")
+        rss.add_metric([], OPERATOR_BASE_RSS + CACHE_BYTES_PER_JSON_BYTE * cached)
+        return rss
 
     def _requests(self) -> Iterator[Metric]:
         labels = ["component", "dry_run", *_REQUEST_LABELS]
@@ -187,11 +225,13 @@ class TwinCollector:
 
 
 def registry(collector: TwinCollector) -> CollectorRegistry:
+    """The twin's metrics; its own process's under `benchkit_twin_` (`process_*` are the modelled operator's)."""
     reg = CollectorRegistry(auto_describe=False)
     reg.register(collector)
-    ProcessCollector(registry=reg)
+    ProcessCollector(namespace=OWN_PREFIX, registry=reg)
     return reg
 
 
 def render(reg: CollectorRegistry) -> bytes:
-    return generate_latest(reg)
+    """The Prometheus text format; the only untyped families are the model's counters without `_total`."""
+    return _UNTYPED.sub(rb"# TYPE \1 counter", generate_latest(reg))

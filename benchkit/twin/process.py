@@ -26,6 +26,7 @@ from typing import Any
 
 from benchkit.errors import BenchkitError
 from benchkit.twin import kubeconfig as kubeconfig_file
+from benchkit.twin import preflight
 from benchkit.twin.config import TwinOptions
 
 
@@ -75,6 +76,7 @@ class TwinProcess:
     def start(self) -> TwinProcess:
         if self.proc is not None and self.proc.poll() is None:
             raise TwinError("the twin is already running")
+        preflight.check_kubeconfig(self.kubeconfig)  # it is removed next: never a kubeconfig the twin did not write
         self.kubeconfig.unlink(missing_ok=True)
         with self.log_file.open("ab") as log:
             # Its own session: a ^C at the terminal reaches the parent only, which may still need the twin

@@ -19,10 +19,10 @@ _RV_KEY = b'"resourceVersion":"'
 _STATUS_KEY = b',"status":'
 
 
-class Record:
-    """One stored object: its serialized form plus what selectors and indexes need without parsing it."""
+class Version:
+    """One version of an object: its bytes (what lists and watches send) and what selectors need."""
 
-    __slots__ = ("fields", "key", "labels", "name", "ns", "raw", "rv", "rv_at", "status_at")
+    __slots__ = ("fields", "key", "labels", "name", "ns", "raw", "rv")
 
     def __init__(self, key: str, ns: str, name: str, labels: dict[str, str], fields: dict[str, str] | None) -> None:
         self.key = key
@@ -32,12 +32,27 @@ class Record:
         self.fields = fields
         self.raw = b""
         self.rv = 0
-        self.rv_at = 0
-        self.status_at = 0
 
     def obj(self) -> Obj:
         loaded: Obj = orjson.loads(self.raw)
         return loaded
+
+
+class Record(Version):
+    """A stored object's current version, which writes change in place by splicing its bytes."""
+
+    __slots__ = ("rv_at", "status_at")
+
+    def __init__(self, key: str, ns: str, name: str, labels: dict[str, str], fields: dict[str, str] | None) -> None:
+        super().__init__(key, ns, name, labels, fields)
+        self.rv_at = 0
+        self.status_at = 0
+
+    def version(self) -> Version:
+        """A copy of this version (sharing its bytes), taken before a write replaces it."""
+        old = Version(self.key, self.ns, self.name, self.labels, self.fields)
+        old.raw, old.rv = self.raw, self.rv
+        return old
 
     def build(self, obj: Obj, rv: int) -> None:
         """Serialize a whole object (its metadata.resourceVersion is replaced by `rv`)."""
@@ -81,19 +96,22 @@ class Record:
         self.rv = rv
 
 
-class Event:
-    """One change of one object, kept in the watch history."""
+class Event(Version):
+    """One change of one object, kept in the watch history: the new version and the one it replaced
+    (`prev`, None for ADDED), so a paginated list can be served at an older resourceVersion."""
 
-    __slots__ = ("fields", "labels", "name", "ns", "raw", "rv", "type")
+    __slots__ = ("prev", "type")
 
-    def __init__(self, etype: bytes, rec: Record) -> None:
+    def __init__(self, etype: bytes, rec: Version, prev: Version | None = None) -> None:
         self.type = etype
+        self.key = rec.key
         self.rv = rec.rv
         self.ns = rec.ns
         self.name = rec.name
         self.labels = rec.labels
         self.fields = rec.fields
         self.raw = rec.raw
+        self.prev = prev
 
     def prefix(self) -> bytes:
         return _PREFIXES[self.type]

@@ -17,7 +17,7 @@ import orjson
 from aiohttp import web
 
 from benchkit.errors import ConfigError
-from benchkit.twin import kubeconfig, openapi, persist, resources, tls, validation
+from benchkit.twin import kubeconfig, openapi, persist, preflight, resources, tls, validation
 from benchkit.twin.admin import Admin
 from benchkit.twin.api import KubeApi, Route, parse_path, verb_of
 from benchkit.twin.config import TwinOptions
@@ -65,6 +65,10 @@ class TwinServer:
     async def start(self) -> None:
         opts = self.options
         state = opts.state_dir
+        if opts.kubeconfig is not None:
+            preflight.check_kubeconfig(opts.kubeconfig)
+        if state is not None:
+            preflight.check_state_dir(state)
         saved_creds = persist.load_credentials(state) if state else None
         self.creds, self.token = saved_creds or (tls.generate((opts.host,)), secrets.token_urlsafe(32))
         loaded = persist.load_objects(state, opts.watch_history) if state else None
@@ -84,12 +88,17 @@ class TwinServer:
         self.metrics = registry(TwinCollector(self.stats, self.store, lambda: self.driver.model.metrics(time.time())))
         validation.preload()
         await self._listen()
-        if state and saved_creds is None:
-            persist.save_credentials(state, self.creds, self.token)
+        try:
+            if state and saved_creds is None:
+                persist.save_credentials(state, self.creds, self.token)
+            if opts.kubeconfig is not None:
+                kubeconfig.write(opts.kubeconfig, kubeconfig.kubeconfig(self.url, self.creds.ca_pem, self.token))
+        except OSError as exc:  # checked above; this is a race (the disk filled, a directory vanished)
+            assert self._runner is not None
+            await self._runner.cleanup()
+            raise ConfigError(f"cannot write {exc.filename or 'the state dir'}: {exc.strerror or exc}") from None
         self.driver.start()
         self._tasks.append(asyncio.get_running_loop().create_task(self._cutter(), name="twin-watch-cutter"))
-        if opts.kubeconfig is not None:
-            kubeconfig.write(opts.kubeconfig, kubeconfig.kubeconfig(self.url, self.creds.ca_pem, self.token))
 
     async def _listen(self) -> None:
         app = web.Application(client_max_size=8 * 1024 * 1024)
@@ -183,7 +192,7 @@ class TwinServer:
             return resp
         except ApiFailure as exc:
             code = exc.code
-            headers = {"Retry-After": "1"} if exc.code in (429, 503) else None
+            headers = {"Retry-After": "1"} if exc.code in (429, 503, 504) else None
             return web.Response(body=exc.to_bytes(), status=exc.code, content_type="application/json", headers=headers)
         finally:
             if key is not None and code:

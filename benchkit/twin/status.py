@@ -18,6 +18,7 @@ REASONS = {
     422: "Invalid",
     429: "TooManyRequests",
     500: "InternalError",
+    504: "Timeout",
 }
 
 
@@ -28,7 +29,7 @@ class ApiFailure(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-        self.reason = reason or REASONS.get(code, "Unknown")
+        self.reason = REASONS.get(code, "Unknown") if reason is None else reason  # "": none, as for a plain error
         self.details = details
 
     def body(self) -> dict[str, Any]:
@@ -39,15 +40,11 @@ class ApiFailure(Exception):
 
 
 def status_body(code: int, reason: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-        "code": code,
-    }
+    body: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                            "message": message}  # fmt: skip
+    if reason:  # omitted when empty (metav1.StatusReasonUnknown), as kube-apiserver marshals it
+        body["reason"] = reason
+    body["code"] = code
     if details is not None:
         body["details"] = details
     return body
@@ -83,12 +80,24 @@ def invalid(kind: str, group: str, name: str, causes: list[dict[str, str]]) -> A
     return ApiFailure(422, f'{qualified} "{name}" is invalid: {joined}', "Invalid", details)
 
 
+def conflict(plural: str, group: str, name: str, why: str) -> ApiFailure:
+    message = f'Operation cannot be fulfilled on {_qualified(plural, group)} "{name}": {why}'
+    return ApiFailure(409, message, "Conflict", _details(plural, name, group))
+
+
 def bad_request(message: str) -> ApiFailure:
     return ApiFailure(400, message, "BadRequest")
 
 
 def gone(message: str) -> ApiFailure:
     return ApiFailure(410, message, "Expired")
+
+
+def too_large(rv: int, current: int) -> ApiFailure:
+    """504 for a resourceVersion the server has not reached (apiserver storage.NewTooLargeResourceVersionError)."""
+    details = {"causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+               "retryAfterSeconds": 1}  # fmt: skip
+    return ApiFailure(504, f"Too large resource version: {rv}, current: {current}", "Timeout", details)
 
 
 def expired_status(message: str) -> dict[str, Any]:

@@ -11,14 +11,14 @@ from __future__ import annotations
 import bisect
 import random
 import sys
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
 import orjson
 
 from benchkit import clock
-from benchkit.twin.record import Event, Record
+from benchkit.twin.record import Event, Record, Version
 from benchkit.twin.resources import ALL, NAMESPACES, PODS, SPARK_APPS, ResourceType
 from benchkit.twin.status import already_exists, not_found
 
@@ -58,6 +58,7 @@ class Collection:
         self.floor = 0  # every event with rv > floor is in history
         self.watchers: set[Subscriber] = set()
         self.delivered = 0  # watch events sent (apiserver_watch_events_total)
+        self.size: Counter[str] = Counter()  # serialized bytes of the stored objects, by namespace
 
     def key_range(self, ns: str | None) -> tuple[int, int]:
         if ns is None or not self.resource.namespaced:
@@ -87,23 +88,39 @@ class Collection:
         self.objects[rec.key] = rec
         bisect.insort(self.keys, rec.key)
         self._index(rec)
+        self.size[rec.ns] += len(rec.raw)
 
     def remove(self, rec: Record) -> None:
         del self.objects[rec.key]
         i = bisect.bisect_left(self.keys, rec.key)
         del self.keys[i]
         self._unindex(rec)
+        self.size[rec.ns] -= len(rec.raw)
 
-    def emit(self, etype: bytes, rec: Record) -> None:
-        ev = Event(etype, rec)
+    def emit(self, etype: bytes, rec: Record, prev: Version | None = None) -> None:
+        ev = Event(etype, rec, prev)
         history = self.history
         if len(history) == history.maxlen:
-            self.floor = history[0].rv
+            dropped = history[0]
+            self.floor = dropped.rv
+            dropped.prev = None  # no list is served below the floor: free the version it replaced
         history.append(ev)
         for w in self.watchers:
             if w.accepts(ev):
                 w.push_event(ev)
                 self.delivered += 1
+
+    def versions_at(self, rv: int, lo: str = "", hi: str | None = None) -> dict[str, Version | None]:
+        """For each key in [lo, hi) written after `rv` (which must be >= floor): its version at `rv`, None if it
+        did not exist then."""
+        out: dict[str, Version | None] = {}
+        for ev in reversed(self.history):
+            if ev.rv <= rv:
+                break
+            key = ev.key
+            if key >= lo and (hi is None or key < hi):
+                out[key] = ev.prev  # walking back in time: the first write after rv has the last word
+        return out
 
     def since(self, rv: int) -> list[Event]:
         """Events after rv, oldest first (rv must be >= floor)."""
@@ -179,6 +196,8 @@ class Store:
         rec = self.get(resource, ns, name)
         if rec is None:
             return None
+        prev = rec.version()
+        coll = self.collections[resource.plural]
         old_node = (rec.fields or {}).get("spec.nodeName", "")
         if node_name is not None and node_name != old_node:
             obj = rec.obj()  # the spec changes too: rebuild (once per pod, when it is scheduled)
@@ -189,7 +208,8 @@ class Store:
             self.rv += 1
             rec.set_status(status, self.rv)
         rec.fields = _fields(resource, status, node_name or old_node)
-        self.collections[resource.plural].emit(MODIFIED, rec)
+        coll.size[rec.ns] += len(rec.raw) - len(prev.raw)
+        coll.emit(MODIFIED, rec, prev)
         return rec
 
     def replace(self, resource: ResourceType, obj: Obj) -> Record:
@@ -198,17 +218,19 @@ class Store:
         rec = self.get(resource, meta.get("namespace", ""), meta["name"])
         if rec is None:
             return self.create(resource, obj)
+        prev = rec.version()
         old = rec.obj()["metadata"]
         meta["uid"] = old["uid"]
         meta["creationTimestamp"] = old["creationTimestamp"]
         obj["apiVersion"], obj["kind"] = resource.api_version, resource.kind
+        coll = self.collections[resource.plural]
+        coll._unindex(rec)  # under the old labels
         rec.labels = _labels(meta)
         rec.fields = extra_fields(resource, obj)
-        coll = self.collections[resource.plural]
-        coll._unindex(rec)
         self._serialize(rec, obj)
         coll._index(rec)
-        coll.emit(MODIFIED, rec)
+        coll.size[rec.ns] += len(rec.raw) - len(prev.raw)
+        coll.emit(MODIFIED, rec, prev)
         return rec
 
     def delete(self, resource: ResourceType, ns: str, name: str, now: float | None = None) -> Record | None:
@@ -217,6 +239,7 @@ class Store:
         if rec is None:
             return None
         coll = self.collections[resource.plural]
+        prev = rec.version()
         coll.remove(rec)
         self.rv += 1
         if resource is NAMESPACES:
@@ -226,7 +249,7 @@ class Store:
             rec.build(obj, self.rv)
         else:
             rec.mark_deleted(_timestamp(now), self.rv)
-        coll.emit(DELETED, rec)
+        coll.emit(DELETED, rec, prev)
         return rec
 
     def records(self, resource: ResourceType, ns: str | None = None) -> Iterator[Record]:

@@ -38,8 +38,11 @@ class Watcher:
         self.size = 0
         self.wake = asyncio.Event()
         self.ending: str | None = None  # "graceful" (end the response) or "abort" (drop the connection)
+        self.after = 0  # nothing at or below this version is sent (a watch from a version not reached yet)
 
     def accepts(self, ev: Event) -> bool:
+        if ev.rv <= self.after:
+            return False
         if self.ns is not None and ev.ns != self.ns:
             return False
         if self.labels is not None and not self.labels.matches(ev.labels):
@@ -153,7 +156,8 @@ async def _stream(
         if watcher.ending == "graceful" or now >= deadline:
             break
         if next_bookmark is not None and now >= next_bookmark:
-            await resp.write(bookmark_line(watcher.resource, current_rv()))
+            if current_rv() > watcher.after:
+                await resp.write(bookmark_line(watcher.resource, current_rv()))
             next_bookmark = now + (bookmark_every or 0)
             continue
         if request.transport is None or request.transport.is_closing():
@@ -163,6 +167,7 @@ async def _stream(
         watcher.wake.clear()
         if not watcher.buf and watcher.ending is None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(watcher.wake.wait(), timeout=wait)
+                async with asyncio.timeout(wait):  # not wait_for, which can swallow a cancel (see driver.py)
+                    await watcher.wake.wait()
     await resp.write_eof()
     return resp

@@ -21,7 +21,7 @@ DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 # Queries the twin cannot feed, and why. They must still parse, and must return nothing here (so this list
 # stays true: a query the twin starts feeding has to move out of it).
 CANNOT_FEED = {
-    "container_memory_working_set_bytes": "cAdvisor memory: the twin models the operator's CPU, not its memory",
+    "container_memory_working_set_bytes": "cAdvisor memory: the twin models the operator's as process memory only",
     "kube_pod_container_resource_requests": "kube-state-metrics: none runs in front of the twin",
     "kube_pod_status_phase": "kube-state-metrics: none runs in front of the twin",
     "kube_node_status_condition": "kube-state-metrics: none runs in front of the twin",

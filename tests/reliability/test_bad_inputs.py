@@ -3,7 +3,8 @@
 One twin serves the whole table, and every command that could reach a cluster is pointed at it. It holds
 one app of another run, so "nothing created" is checked both ways after each case: no object appeared,
 nothing was deleted (the twin counts every write it receives), no run folder was left behind, and a
-`benchkit twin` given bad flags wrote no kubeconfig.
+`benchkit twin` given bad flags wrote no kubeconfig and left every file it was given as it was (a user's
+kubeconfig is never overwritten).
 """
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ pytestmark = pytest.mark.faults
 
 KC = "{kubeconfig}"  # placeholders, filled per case (see `_fill`)
 NEW_KC = "{new_kubeconfig}"
+USER_KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters: [{name: prod, cluster: {server: "https://prod.example:6443"}}]
+users: [{name: me, user: {token: secret}}]
+contexts: [{name: prod, context: {cluster: prod, user: me}}]
+current-context: prod
+"""
 
 CASES: list[tuple[str, list[str], str]] = [
     # (id, argv, message the one stderr line must match)
@@ -90,6 +98,12 @@ CASES: list[tuple[str, list[str], str]] = [
      "twin-profile is only for the embedded twin"),
     ("run: twin-profile with a context", ["run", "--context", "bench", "--twin-profile", "paper"],
      "twin-profile is only for the embedded twin"),
+    ("twin: kubeconfig unwritable", ["twin", "--kubeconfig", "/proc/benchkit.kubeconfig"], "cannot write in /proc"),
+    ("twin: kubeconfig under a file", ["twin", "--kubeconfig", "{not_yaml}/kubeconfig"], "is not a directory"),
+    ("twin: a user's kubeconfig", ["twin", "--kubeconfig", "{user_kubeconfig}"],
+     "not a kubeconfig the twin wrote.*refusing to overwrite it"),
+    ("twin: state dir unwritable", ["twin", "--kubeconfig", NEW_KC, "--state-dir", "/proc/benchkit-state"],
+     "state-dir /proc/benchkit-state: cannot write in /proc"),
 ]  # fmt: skip
 
 
@@ -99,7 +113,8 @@ def bed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("bad-inputs")
     files = {"bad_yaml": "users: [1,\n", "unknown_key": "jobs-per-minute: 10\n", "bad_value": "jobs-per-min: 0\n",
              "not_yaml": "::: not yaml [", "nan_value": "jobs-per-min: .nan\n",
-             "saturation_slo": "slo: ['saturation.sustained_per_min >= 100']\n"}  # fmt: skip
+             "saturation_slo": "slo: ['saturation.sustained_per_min >= 100']\n",
+             "user_kubeconfig": USER_KUBECONFIG}  # fmt: skip
     paths = {name: tmp / f"{name}.yaml" for name in files}
     for name, text in files.items():
         paths[name].write_text(text)
@@ -116,7 +131,8 @@ def bed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         assert status == 201, created
         _settle(twin)
         values = {name: str(path) for name, path in paths.items()}
-        yield {"twin": twin, "tmp": tmp, "values": {**values, "kubeconfig": str(twin.kubeconfig),
+        yield {"twin": twin, "tmp": tmp, "files": paths, "texts": {n: p.read_text() for n, p in paths.items()},
+               "values": {**values, "kubeconfig": str(twin.kubeconfig),
                                                     "busy_port": str(twin.port)}}  # fmt: skip
 
 
@@ -141,6 +157,8 @@ def test_bad_input_exits_2_with_one_line_and_creates_nothing(bed: dict[str, Any]
     assert _writes(after) == _writes(before) == {"POST sparkapplications": 1}
     assert not results.exists() or not any(results.iterdir()), "a run folder was created"
     assert not new_kubeconfig.exists(), "a twin given bad flags wrote a kubeconfig"
+    for name, path in bed["files"].items():
+        assert path.read_text() == bed["texts"][name], f"{path} was changed"
 
 
 def _fill(argv: list[str], values: dict[str, str]) -> list[str]:

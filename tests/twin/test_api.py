@@ -111,6 +111,45 @@ def test_404_409_and_status_bodies(k8s: Clients) -> None:
     assert body["details"]["name"] == "dup-1"
 
 
+def test_create_with_a_resource_version_is_refused(k8s: Clients) -> None:
+    """kube-apiserver's storage refuses it with a plain error: 500, no reason (the Python client sees 500)."""
+    run = _run_id()
+    body = app("with-rv", run)
+    body["metadata"]["resourceVersion"] = "12345"
+    with pytest.raises(client.ApiException) as exc:
+        k8s.create_app("default", body)
+    status = json.loads(exc.value.body)
+    assert exc.value.status == 500 and status["message"] == "resourceVersion should not be set on objects to be created"
+    assert "reason" not in status
+    with pytest.raises(client.ApiException):
+        k8s.get_app("default", "with-rv")  # nothing was stored
+    for ignored in ("0", "-1", "not-a-number"):  # what the versioner cannot parse (or 0) counts as unset
+        body = app(f"with-rv-{ignored.strip('-')[:3]}", run)
+        body["metadata"]["resourceVersion"] = ignored
+        assert k8s.create_app("default", body)["metadata"]["resourceVersion"] != ignored
+
+
+def test_delete_preconditions_are_checked(k8s: Clients) -> None:
+    run = _run_id()
+    created = k8s.create_app("default", app("pre-1", run, seconds=3600))
+    wrong = client.V1DeleteOptions(preconditions=client.V1Preconditions(uid="00000000-0000-4000-8000-000000000000"))
+    with pytest.raises(client.ApiException) as exc:
+        k8s.custom.delete_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, "pre-1", body=wrong)
+    status = json.loads(exc.value.body)
+    assert exc.value.status == 409 and status["reason"] == "Conflict"
+    assert "Precondition failed: UID in precondition: 00000000-0000-4000-8000-000000000000" in status["message"]
+    stale = client.V1DeleteOptions(preconditions=client.V1Preconditions(resource_version="1"))
+    with pytest.raises(client.ApiException) as exc:
+        k8s.custom.delete_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, "pre-1", body=stale)
+    assert exc.value.status == 409 and "ResourceVersion in precondition: 1" in json.loads(exc.value.body)["message"]
+    assert k8s.get_app("default", "pre-1")["metadata"]["uid"] == created["metadata"]["uid"]  # still there
+    right = client.V1DeleteOptions(preconditions=client.V1Preconditions(uid=created["metadata"]["uid"]))
+    k8s.custom.delete_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, "pre-1", body=right)
+    with pytest.raises(client.ApiException) as exc:
+        k8s.get_app("default", "pre-1")
+    assert exc.value.status == 404
+
+
 def _causes(exc: client.ApiException) -> dict[str, str]:
     body = json.loads(exc.body)
     assert exc.status == 422 and body["reason"] == "Invalid" and body["code"] == 422

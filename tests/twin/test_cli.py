@@ -1,13 +1,19 @@
-"""`benchkit twin` flags: bad input exits 2 with one line and writes nothing; a taken port is refused."""
+"""`benchkit twin` flags: bad input exits 2 with one line and writes nothing; a taken port is refused; a
+kubeconfig is overwritten only if the twin wrote it."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+
+from benchkit.errors import ConfigError
+from benchkit.twin import kubeconfig
+from benchkit.twin.process import TwinProcess
 
 
 def _twin(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -50,3 +56,29 @@ def test_a_taken_port_is_refused(tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "kc").exists() and not (tmp_path / "st").exists()
+
+
+def test_a_previous_twin_kubeconfig_is_overwritten(tmp_path: Path) -> None:
+    path = tmp_path / "kc"
+    kubeconfig.write(path, kubeconfig.kubeconfig("https://127.0.0.1:1", b"old CA", "old-token"))
+    proc = subprocess.Popen([sys.executable, "-m", "benchkit", "twin", "--kubeconfig", str(path), "--nodes", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while kubeconfig.read(path)[0] == "https://127.0.0.1:1":
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.1)
+        server, token, _ = kubeconfig.read(path)
+        assert server.startswith("https://127.0.0.1:") and token != "old-token"
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+
+
+def test_twin_process_never_removes_a_users_kubeconfig(tmp_path: Path) -> None:
+    path = tmp_path / "config"
+    text = "apiVersion: v1\nkind: Config\ncurrent-context: prod\ncontexts: [{name: prod, context: {cluster: p}}]\n"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match="refusing to overwrite"):
+        TwinProcess(kubeconfig=path, workdir=tmp_path).start()
+    assert path.read_text() == text

@@ -21,6 +21,13 @@ def _samples(twin: TwinProcess) -> dict[str, list[tuple[dict[str, str], float]]]
     return out
 
 
+def _types(twin: TwinProcess) -> dict[str, str]:
+    """Metric family name -> its TYPE, as the exposition declares it."""
+    status, text = twin.request("GET", "/metrics")
+    assert status == 200
+    return {line.split()[2]: line.split()[3] for line in text.splitlines() if line.startswith("# TYPE ")}
+
+
 def test_apiserver_metrics_count_requests_by_verb_resource_and_code(twin: TwinProcess, k8s: Clients) -> None:
     before = _samples(twin)
 
@@ -49,10 +56,54 @@ def test_apiserver_metrics_count_requests_by_verb_resource_and_code(twin: TwinPr
         assert watchers["Pod"] >= 1
     finally:
         resp.release_conn()
-    assert after["process_resident_memory_bytes"][0][1] > 10e6
-    assert after["process_cpu_seconds_total"][0][1] > 0
+    # the twin's own process, under its prefix
+    assert after["benchkit_twin_process_resident_memory_bytes"][0][1] > 10e6
+    assert after["benchkit_twin_process_cpu_seconds_total"][0][1] > 0
     # the model's operator metrics, under the operator's names
-    wait_until(lambda: "spark_application_submit_count" in _samples(twin), what="the model's metrics")
+    wait_until(lambda: "spark_application_submit_count" in _types(twin), what="the model's metrics")
+
+
+def test_process_metrics_are_the_modelled_operators(twin: TwinProcess, k8s: Clients) -> None:
+    """Dashboards read the operator's CPU and memory from process_* on the operator's target: on the twin,
+    those are the model's (its CPU account, and memory growing with the objects its informers cache)."""
+    before = _samples(twin)
+    run = uuid.uuid4().hex[:10]
+    for i in range(5):
+        k8s.create_app("spark-team-b", app(f"pm-{i}", run, seconds=30, executors=2))
+    wait_until(lambda: len(k8s.core.list_namespaced_pod("spark-team-b", label_selector=f"benchkit.io/run-id={run}")
+                           .items) == 15, what="the apps' pods")  # fmt: skip
+    after = _samples(twin)
+    cpu = after["process_cpu_seconds_total"][0][1]
+    container = [v for labels, v in after["container_cpu_usage_seconds_total"]
+                 if labels["container"] == "spark-operator-controller"]  # fmt: skip
+    assert cpu == container[0] and cpu > before["process_cpu_seconds_total"][0][1]  # one account, it grew
+    assert cpu != after["benchkit_twin_process_cpu_seconds_total"][0][1]
+    rss = after["process_resident_memory_bytes"][0][1]
+    assert rss > before["process_resident_memory_bytes"][0][1] >= 40 * 1024 * 1024  # base + caches that grew
+
+
+def test_operator_metric_types_are_the_operators(twin: TwinProcess, k8s: Clients) -> None:
+    """client_golang exports the operator's counts as counters named without `_total`, and its latencies as
+    Summaries (only `_sum` and `_count`)."""
+    run = uuid.uuid4().hex[:10]
+    k8s.create_app("spark-team-a", app("types-1", run, seconds=0.2))
+    wait_until(lambda: state(k8s.get_app("spark-team-a", "types-1")) == "COMPLETED", what="COMPLETED")
+    types = _types(twin)
+    for name in ("spark_application_count", "spark_application_submit_count", "spark_application_success_count",
+                 "spark_application_failure_count", "spark_application_failed_submission_count",
+                 "spark_executor_success_count", "spark_executor_failure_count"):  # fmt: skip
+        assert types[name] == "counter", name
+    assert types["spark_application_running_count"] == "gauge"
+    assert types["spark_application_start_latency_seconds"] == "summary"
+    assert types["spark_application_success_execution_time_seconds"] == "summary"
+    assert types["spark_application_start_latency_seconds_histogram"] == "histogram"
+    assert "untyped" not in types.values()
+    samples = _samples(twin)
+    assert "spark_application_start_latency_seconds_bucket" not in samples
+    assert (
+        samples["spark_application_start_latency_seconds_count"]
+        and samples["spark_application_start_latency_seconds_sum"]
+    )
 
 
 def test_history_lists_server_side_transitions(twin: TwinProcess, k8s: Clients) -> None:

@@ -62,6 +62,16 @@ def test_prometheus_scrapes_the_twin(twin: TwinProcess, k8s: Clients, tmp_path: 
                      "histogram_quantile(0.99, sum by (le, verb) (apiserver_request_duration_seconds_bucket))",
                      "process_resident_memory_bytes", "spark_application_submit_count"):  # fmt: skip
             assert wait_until(lambda e=expr: query(e), timeout=15, interval=0.5, what=expr)
+        # the types Prometheus recorded are the operator's (client_golang): counters without _total, summaries
+        wait_until(lambda: query("spark_application_success_execution_time_seconds_count"), timeout=15, interval=0.5,
+                   what="the execution-time summary")  # fmt: skip
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/metadata", timeout=5) as resp:
+            metadata = {name: entries[0]["type"] for name, entries in json.load(resp)["data"].items()}
+        assert metadata["spark_application_submit_count"] == "counter"
+        assert metadata["spark_application_start_latency_seconds"] == "summary"
+        assert metadata["spark_application_success_execution_time_seconds"] == "summary"
+        assert metadata["process_cpu_seconds_total"] == "counter"
+        assert metadata["benchkit_twin_process_resident_memory_bytes"] == "gauge"
     finally:
         prom.terminate()
         prom.wait(10)

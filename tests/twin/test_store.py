@@ -64,6 +64,18 @@ def test_store_versions_indexes_and_pages() -> None:
     assert [e.type for e in events] == [b"MODIFIED", b"DELETED"] and [e.rv for e in events] == [13, 14]
 
 
+def test_replace_moves_the_label_index_with_the_labels() -> None:
+    store = Store(history=100)
+    store.create(NAMESPACES, {"metadata": {"name": "n"}})
+    store.create(PODS, {"metadata": {"name": "p", "namespace": "n", "labels": {"benchkit.io/run-id": "old"}}})
+    store.replace(PODS, {"metadata": {"name": "p", "namespace": "n", "labels": {"benchkit.io/run-id": "new"}}})
+    coll = store.coll(PODS)
+    assert coll.candidates("benchkit.io/run-id", "old") == set()
+    assert coll.candidates("benchkit.io/run-id", "new") == {"n/p"}
+    old_version = coll.versions_at(2)["n/p"]
+    assert old_version is not None and old_version.labels == {"benchkit.io/run-id": "old"}  # what lists at rv 2 see
+
+
 @pytest.mark.parametrize(
     ("selector", "labels", "expected"),
     [
@@ -85,3 +97,20 @@ def test_bad_label_selectors_are_400(bad: str) -> None:
     with pytest.raises(ApiFailure) as exc:
         parse_labels(bad)
     assert exc.value.code == 400
+
+
+def test_collection_size_follows_every_write() -> None:
+    store = Store(history=100)
+    for ns in ("n", "m"):
+        store.create(NAMESPACES, {"metadata": {"name": ns}})
+    for i in range(4):
+        store.create(PODS, {"metadata": {"name": f"p{i}", "namespace": "n" if i % 2 else "m"}, "spec": {}})
+    store.update(PODS, "n", "p1", {"phase": "Running", "podIP": "10.0.0.1"}, "node-a")  # rebuilt (spec changes)
+    store.update(PODS, "m", "p0", {"phase": "Running"})  # spliced
+    store.replace(PODS, {"metadata": {"name": "p2", "namespace": "m", "labels": {"x": "y" * 50}}, "spec": {}})
+    store.delete(PODS, "n", "p3")
+    coll = store.coll(PODS)
+    expected: dict[str, int] = {}
+    for rec in coll.objects.values():
+        expected[rec.ns] = expected.get(rec.ns, 0) + len(rec.raw)
+    assert {ns: n for ns, n in coll.size.items() if n} == expected

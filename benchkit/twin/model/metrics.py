@@ -35,6 +35,7 @@ EXECUTOR_RUNNING = "spark_executor_running_count"
 EXECUTOR_SUCCESS = "spark_executor_success_count"
 EXECUTOR_FAILURE = "spark_executor_failure_count"
 OPERATOR_CPU = "container_cpu_usage_seconds_total"
+PROCESS_CPU = "process_cpu_seconds_total"
 
 
 def app_labels(labels: dict[str, str], namespace: str) -> Labels:

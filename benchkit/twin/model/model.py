@@ -10,6 +10,7 @@ from benchkit.twin.model.metrics import (
     CONTROLLER_LABELS,
     CPU_LABELS,
     OPERATOR_CPU,
+    PROCESS_CPU,
     QUEUE_LABELS,
     OperatorMetrics,
     app_labels,
@@ -101,6 +102,7 @@ class Model:
                 "controller_runtime_max_concurrent_reconciles": {CONTROLLER_LABELS: float(op.workers)},
             }
         )
+        cpu_seconds = op.cpu.cpu_seconds_at(max(now, self._ctx.now))
         snap.counters.update(
             {
                 "workqueue_adds_total": {QUEUE_LABELS: float(queue.adds_total)},
@@ -108,7 +110,8 @@ class Model:
                 "controller_runtime_reconcile_total": {
                     (*CONTROLLER_LABELS, ("result", "success")): float(op.reconciles)
                 },
-                OPERATOR_CPU: {CPU_LABELS: op.cpu.cpu_seconds_at(max(now, self._ctx.now))},
+                OPERATOR_CPU: {CPU_LABELS: cpu_seconds},
+                PROCESS_CPU: {(): cpu_seconds},  # the same account, as the operator process exports it
             }
         )
         hists: dict[str, dict[tuple[tuple[str, str], ...], Histogram]] = {
