@@ -26,6 +26,8 @@ class Header:
     machine: str
     commit: str
     command: str
+    started: str = ""
+    """UTC, "YYYY-MM-DD HH:MM UTC"; empty when unknown."""
 
 
 def output_args(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +38,7 @@ def output_args(parser: argparse.ArgumentParser) -> None:
 
 def begin(out: Path) -> Header:
     """The header of a section about to be measured (`out`, where it will go, does not count as a change)."""
-    return Header(machine(), commit(out), command())
+    return Header(machine(), commit(out), command(), _now())
 
 
 def machine() -> str:
@@ -70,7 +72,8 @@ def command() -> str:
 
 def append(title: str, table: str, notes: str, header: Header, out: Path = BENCHMARKS) -> None:
     """Append one section (title with date and time, machine, commit, exact command, table, notes) to `out`."""
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    ended = _now()
+    stamp = f"{header.started} to {ended[11:]}" if header.started[:10] == ended[:10] else ended
     section = (f"\n## {title} ({stamp})\n\n- machine: {header.machine}\n- commit: `{header.commit}`\n"
                f"- command: `{header.command}`\n\n{table}\n\n{notes.strip()}\n")  # fmt: skip
     if not out.exists():
@@ -79,6 +82,10 @@ def append(title: str, table: str, notes: str, header: Header, out: Path = BENCH
     with out.open("a") as fh:
         fh.write(section)
     print(f"appended to {out}")
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def markdown_table(header: list[str], rows: list[list[object]]) -> str:

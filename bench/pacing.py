@@ -67,7 +67,7 @@ def main() -> None:
     notes = (f"Twin with `--api-latency-ms {args.latency_ms:g}` (added to every request), 200 nodes, fast profile; "
              f"`benchkit run --scenario keep --app-seconds 1 --users {USERS}`. benchkit's create latency is timed from "
              "the due time (so it includes any lateness); the naive loop's from the send. Target: >= 0.99 at 1,000 "
-             "and 10,000 jobs/min. On a busy 2-core machine the twin, the load generator and the tracker share the "
+             "and 10,000 jobs/min. On 2 cores the twin, the load generator and the tracker share the "
              "cores.")  # fmt: skip
     if not args.no_append:
         title = f"Pacing: open model vs naive closed loop, {args.latency_ms:g} ms API latency"

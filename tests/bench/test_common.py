@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -61,6 +62,17 @@ def test_append_writes_the_header_taken_at_start(repo: Path) -> None:
         "- command: `uv run --frozen python bench/x.py --n 1`",
     ]
     assert section.rstrip().endswith("| 1 |\n\nnotes")
+
+
+def test_the_title_says_when_the_measurement_started_and_ended(repo: Path) -> None:
+    out = repo / "BENCHMARKS.md"
+    header = common.begin(out)
+    common.append("Title", "| a |", "notes", header, out)
+    title = out.read_text().split("\n## ", 1)[1].splitlines()[0]
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d UTC"
+    # "started to HH:MM UTC" on the same day; only the end, dated, across midnight
+    assert re.fullmatch(rf"Title \(({re.escape(header.started)} to \d\d:\d\d UTC|{stamp})\)", title), title
+    assert re.fullmatch(stamp, header.started)
 
 
 def test_the_command_is_the_uv_command_line_that_started_the_script() -> None:
