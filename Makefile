@@ -38,3 +38,4 @@ bench: bootstrap
 	$(RUN) python bench/tracking_cost.py
 	$(RUN) python bench/twin_capacity.py
 	$(RUN) python bench/twin_model.py
+	$(RUN) python bench/saturation_finder.py

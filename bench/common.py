@@ -73,7 +73,8 @@ def command() -> str:
 def append(title: str, table: str, notes: str, header: Header, out: Path = BENCHMARKS) -> None:
     """Append one section (title with date and time, machine, commit, exact command, table, notes) to `out`."""
     ended = _now()
-    stamp = f"{header.started} to {ended[11:]}" if header.started[:10] == ended[:10] else ended
+    # "YYYY-MM-DD HH:MM to HH:MM UTC" on one day; only the (dated) end when started is unknown or the day changed
+    stamp = f"{header.started.removesuffix(' UTC')} to {ended[11:]}" if header.started[:10] == ended[:10] else ended
     section = (f"\n## {title} ({stamp})\n\n- machine: {header.machine}\n- commit: `{header.commit}`\n"
                f"- command: `{header.command}`\n\n{table}\n\n{notes.strip()}\n")  # fmt: skip
     if not out.exists():

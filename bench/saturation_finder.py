@@ -1,6 +1,6 @@
 """How often the ramp's saturation finder calls a step wrongly, on simulated operators of known capacity.
 
-    uv run python bench/saturation_finder.py [--seeds 60]
+    uv run python bench/saturation_finder.py [--seeds 60] [--out FILE | --no-append]
 
 A c-worker FIFO queue (4 workers, mean service 2 s: capacity 120/min) fed by benchkit's open-model schedule
 in steps of 30, 60, 90, 105, 150 and 180 jobs/min; service times are gamma with CV 0.3 (close to a
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import random
+
+from common import append, begin, markdown_table, output_args
 
 from benchkit.results.records import AppRecord, RunFacts
 from benchkit.results.saturation import analyse
@@ -46,18 +48,29 @@ def simulate(step_s: float, cv: float, seed: int) -> list[bool]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=60)
-    seeds = parser.parse_args().seeds
-    print(f"| service CV | step | {' | '.join(f'{r / CAPACITY_PER_MIN:.3g}x' for r in RATES)} |")
-    print("|---|---|" + "---|" * len(RATES))
+    output_args(parser)
+    args = parser.parse_args()
+    started = begin(args.out)
+    rows: list[list[object]] = []
     for cv in (0.3, 1.0):
         for step_s in (20.0, 60.0):
             failed = [0] * len(RATES)
-            for seed in range(seeds):
+            for seed in range(args.seeds):
                 for i, held in enumerate(simulate(step_s, cv, seed)):
                     failed[i] += not held
-            cells = " | ".join(f"{100 * n / seeds:.0f} %" for n in failed)
-            print(f"| {cv:g} | {step_s:g} s | {cells} |")
-    print(f"\nShare of {seeds} seeds where the step did not hold (capacity {CAPACITY_PER_MIN:g}/min).")
+            rows.append([f"{cv:g}", f"{step_s:g} s", *(f"{100 * n / args.seeds:.0f} %" for n in failed)])
+    header = ["service CV", "step", *(f"{r:g}/min ({r / CAPACITY_PER_MIN:.3g}x)" for r in RATES)]
+    table = markdown_table(header, rows)
+    notes = (
+        f"Share of {args.seeds} seeds where the step did not hold, on a simulated {WORKERS}-worker operator of "
+        f"capacity {CAPACITY_PER_MIN:g}/min (mean service {SERVICE_S:g} s): at or below 1x a failed step is a false "
+        "alarm, above 1x it is a detection. Judged by `benchkit.results.saturation.analyse`, the code summary.json "
+        "uses; pure computation, no twin. See docs/observe.md for the rule."
+    )
+    print(table)
+    print(notes)
+    if not args.no_append:
+        append("Saturation finder: wrong calls on simulated operators", table, notes, started, args.out)
 
 
 if __name__ == "__main__":
