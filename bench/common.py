@@ -85,6 +85,14 @@ def append(title: str, table: str, notes: str, header: Header, out: Path = BENCH
     print(f"appended to {out}")
 
 
+def publish(title: str, table: str, notes: str, header: Header, args: argparse.Namespace) -> None:
+    """Print the table and notes; append the section to `args.out` unless `args.no_append` (see output_args)."""
+    print(table)
+    print(notes)
+    if not args.no_append:
+        append(title, table, notes, header, args.out)
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 

@@ -29,7 +29,7 @@ from typing import Any
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, append, begin, markdown_table, output_args
+from common import REPO, begin, markdown_table, output_args, publish
 
 PHASES = ("create_call", "create_to_submitted", "create_to_running", "create_to_terminal", "status_lag")
 ROLES = ("benchkit", "twin", "prometheus")
@@ -63,13 +63,9 @@ def main() -> None:
     summary = json.loads((run_dir / "summary.json").read_text())
     manifest = json.loads((run_dir / "manifest.json").read_text())
     table = markdown_table(["figure", "value"], rows(summary, manifest, sampler, wall, run_dir))
-    print(table)
     notes = notes_for(summary, manifest, args.scenario, run_dir)
-    print(notes)
-    if not args.no_append:
-        jobs, pods = summary["jobs"]["planned"], summary["tracking"]["pods_seen"]
-        title = f"Full scale: {jobs:,} jobs / {pods:,} pods on the twin"
-        append(title, table, notes, started, args.out)
+    jobs, pods = summary["jobs"]["planned"], summary["tracking"]["pods_seen"]
+    publish(f"Full scale: {jobs:,} jobs / {pods:,} pods on the twin", table, notes, started, args)
 
 
 class TreeSampler(threading.Thread):

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, append, begin, markdown_table, output_args
+from common import REPO, begin, markdown_table, output_args, publish
 
 from benchkit.kube import connect, rest
 from benchkit.spark import template
@@ -63,15 +63,12 @@ def main() -> None:
     header = ["target/min", "jobs", "driver", "achieved/min", "achieved / target", "lateness p99 (s)",
               "create call p50 / p99 (s)", "in-flight cap hits"]  # fmt: skip
     table = markdown_table(header, rows)
-    print(table)
     notes = (f"Twin with `--api-latency-ms {args.latency_ms:g}` (added to every request), 200 nodes, fast profile; "
              f"`benchkit run --scenario keep --app-seconds 1 --users {USERS}`. benchkit's create latency is timed from "
              "the due time (so it includes any lateness); the naive loop's from the send. Target: >= 0.99 at 1,000 "
              "and 10,000 jobs/min. On 2 cores the twin, the load generator and the tracker share the "
              "cores.")  # fmt: skip
-    if not args.no_append:
-        title = f"Pacing: open model vs naive closed loop, {args.latency_ms:g} ms API latency"
-        append(title, table, notes, started, args.out)
+    publish(f"Pacing: open model vs naive closed loop, {args.latency_ms:g} ms API latency", table, notes, started, args)
 
 
 def open_model(rate: float, jobs: int, processes: int, latency_ms: float) -> dict[str, Any]:

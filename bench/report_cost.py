@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, append, begin, markdown_table, output_args
+from common import REPO, begin, markdown_table, output_args, publish
 
 COMMANDS = ("summarize", "report")
 
@@ -57,10 +57,7 @@ def main() -> None:
         f"{args.repeat} runs of each command (a fresh Python process each time, imports included); peak RSS is "
         "the process's own maximum resident set from `wait4`."
     )
-    print(table)
-    print(notes)
-    if not args.no_append:
-        append("Report cost: summarize and report on the full-scale run", table, notes, started, args.out)
+    publish("Report cost: summarize and report on the full-scale run", table, notes, started, args)
 
 
 def newest_full_scale(runs: Path) -> Path:

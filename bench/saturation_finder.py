@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import random
 
-from common import append, begin, markdown_table, output_args
+from common import begin, markdown_table, output_args, publish
 
 from benchkit.results.records import AppRecord, RunFacts
 from benchkit.results.saturation import analyse
@@ -67,10 +67,7 @@ def main() -> None:
         "alarm, above 1x it is a detection. Judged by `benchkit.results.saturation.analyse`, the code summary.json "
         "uses; pure computation, no twin. See docs/observe.md for the rule."
     )
-    print(table)
-    print(notes)
-    if not args.no_append:
-        append("Saturation finder: wrong calls on simulated operators", table, notes, started, args.out)
+    publish("Saturation finder: wrong calls on simulated operators", table, notes, started, args)
 
 
 if __name__ == "__main__":

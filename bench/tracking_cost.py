@@ -31,7 +31,7 @@ import orjson
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, append, begin, markdown_table, output_args
+from common import REPO, begin, markdown_table, output_args, publish
 
 from benchkit.kube import connect, rest
 from benchkit.results import journal
@@ -73,9 +73,6 @@ def main() -> None:
     mem_rows = [_mem_row(m) for m in (mem, mem_cluster)]
     mem_table = markdown_table(["watches", "apps", "pods tracked", "tracker API requests", "RSS before (MiB)",
                                 "peak RSS (MiB)", "MiB per 1,000 pods", "seconds to see all"], mem_rows)  # fmt: skip
-    print(table)
-    print()
-    print(mem_table)
     rounds = req["poll_rounds"]
     notes = (
         f"Twin with `--api-latency-ms {args.latency_ms:g}` (added to every request) in both parts. Requests: one "
@@ -86,8 +83,7 @@ def main() -> None:
         f"({TARGET_MB * 1e6 / MIB:.1f} MiB) at 36,000 pods. The memory rows are a process running only the tracker "
         f"(Python, the kubernetes client and the tracker's state); RSS in MiB (2^20 bytes).\n\n{mem_table}"
     )
-    if not args.no_append:
-        append("Tracking cost: watch tracker vs naive polling", table, notes, started, args.out)
+    publish("Tracking cost: watch tracker vs naive polling", table, notes, started, args)
 
 
 def requests_per_job(jobs: int, rate: float, app_seconds: float, latency_ms: float) -> dict[str, Any]:

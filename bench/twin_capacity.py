@@ -31,7 +31,7 @@ import aiohttp
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import append, begin, markdown_table, output_args
+from common import begin, markdown_table, output_args, publish
 
 from benchkit.twin.process import TwinProcess
 
@@ -273,14 +273,9 @@ def main() -> None:  # noqa: PLR0915 - a linear script
               "twin RSS MiB"]  # fmt: skip
     table = markdown_table(header, [list(r) for r in rows])
     notes = notes_for(args, final, seen, pin)
-    print(table)
-    print(notes)
-    if not args.no_append:
-        note = f" ({args.note})" if args.note else ""
-        title = (
-            f"Twin capacity: creates/min on one core at {args.apps:,} apps / {args.apps * pods_per_app:,} pods{note}"
-        )
-        append(title, table, notes, started, args.out)
+    note = f" ({args.note})" if args.note else ""
+    title = f"Twin capacity: creates/min on one core at {args.apps:,} apps / {args.apps * pods_per_app:,} pods{note}"
+    publish(title, table, notes, started, args)
 
 
 def notes_for(args: argparse.Namespace, final: dict[str, Any], seen: dict[str, int], pin: str | None) -> str:

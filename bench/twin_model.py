@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import append, begin, markdown_table, output_args
+from common import begin, markdown_table, output_args, publish
 
 from benchkit.twin.model import build_model
 from benchkit.twin.model.simulate import simulate
@@ -129,10 +129,7 @@ def main() -> None:
         "path is what the twin calls per create and per model event. Times are wall (`perf_counter`); memory is "
         "Python allocations traced while driving the same run again. No target is set; see docs/twin-model.md."
     )
-    print(table)
-    print(notes)
-    if not args.no_append:
-        append("Twin model: simulate and the server path", table, notes, started, args.out)
+    publish("Twin model: simulate and the server path", table, notes, started, args)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import shlex
@@ -86,3 +87,13 @@ def test_the_command_is_the_uv_command_line_that_started_the_script() -> None:
     direct = subprocess.run([sys.executable, "-c", code, "x"], cwd=root, capture_output=True, text=True,
                             check=True).stdout.strip()  # fmt: skip
     assert direct.startswith("python") and direct.endswith(" x")
+
+
+def test_publish_prints_and_appends_unless_told_not_to(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = repo / "BENCHMARKS.md"
+    header = common.Header(machine="m", commit="abc1234", command="c")
+    common.publish("Title", "| a |", "the notes", header, argparse.Namespace(out=out, no_append=True))
+    assert out.read_text() == "# benchmarks\n"
+    assert capsys.readouterr().out == "| a |\nthe notes\n"
+    common.publish("Title", "| a |", "the notes", header, argparse.Namespace(out=out, no_append=False))
+    assert out.read_text().count("\n## Title (") == 1
