@@ -83,29 +83,24 @@ class RetryPolicy:
         `sleep` defaults to `time.sleep` as patched at call time; `stop` ends the retries early (the
         last error is raised); `on_retry(attempt, error, pause)` runs before each pause.
         """
-        chance = rng or _RNG
+        try:  # the first attempt outside tenacity: a call that succeeds pays nothing for the policy
+            return fn()
+        except BaseException as exc:
+            if not retryable(exc) or self.attempts <= 1:
+                raise
+            first = exc
+        return self._retry(fn, first, sleep=sleep or _sleep, stop=stop, on_retry=on_retry, rng=rng or _RNG)
 
-        def wait(state: tenacity.RetryCallState) -> float:
-            exc = _exception(state)
-            status, retry_after = describe(exc)
-            return self.delay(state.attempt_number, status, retry_after, chance) or 0.0
-
-        def before_sleep(state: tenacity.RetryCallState) -> None:
-            if on_retry is not None and state.next_action is not None:
-                on_retry(state.attempt_number, _exception(state), state.next_action.sleep)
-
-        halt: tenacity.stop.stop_base = tenacity.stop_after_attempt(self.attempts)
-        if stop is not None:
-            halt = halt | tenacity.stop_when_event_set(stop)
-        pause = sleep or _sleep
-
-        def nap(seconds: float) -> None:
-            pause(seconds)
-
-        last: list[BaseException] = []
+    def _retry(self, fn: Callable[[], T], first: BaseException, *, sleep: Callable[[float], object],
+               stop: threading.Event | None, on_retry: Callable[[int, BaseException, float], None] | None,
+               rng: random.Random) -> T:  # fmt: skip
+        """Attempts 2.. under tenacity; its attempt 1 replays `first` (no second request)."""
+        replay, last = [first], [first]
 
         def attempt() -> T:
-            if stop is not None and stop.is_set() and last:
+            if replay:
+                raise replay.pop()
+            if stop is not None and stop.is_set():
                 raise last[0]  # stopped during the pause: no further request
             try:
                 return fn()
@@ -113,6 +108,20 @@ class RetryPolicy:
                 last[:] = [exc]
                 raise
 
+        def wait(state: tenacity.RetryCallState) -> float:
+            status, retry_after = describe(_exception(state))
+            return self.delay(state.attempt_number, status, retry_after, rng) or 0.0
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            if on_retry is not None and state.next_action is not None:
+                on_retry(state.attempt_number, _exception(state), state.next_action.sleep)
+
+        def nap(seconds: float) -> None:
+            sleep(seconds)
+
+        halt: tenacity.stop.stop_base = tenacity.stop_after_attempt(self.attempts)
+        if stop is not None:
+            halt = halt | tenacity.stop_when_event_set(stop)
         retrying = tenacity.Retrying(stop=halt, wait=wait, retry=tenacity.retry_if_exception(retryable),
                                      sleep=nap, before_sleep=before_sleep, reraise=True)  # fmt: skip
         return retrying(attempt)
