@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class BenchkitError(Exception):
     """Base of every error benchkit raises on purpose. `exit_code` is what the CLI exits with."""
@@ -25,6 +27,20 @@ class TransportError(Exception):
     Raised by `benchkit.kube.rest`; callers retry it or wrap it in an ApiError with context. One that
     still escapes is reported by the CLI in one line (exit 1), like an ApiError.
     """
+
+
+class StatusError(Exception):
+    """The API server answered with an HTTP error status (`.status`, `.reason`, `.headers`, `.body`).
+
+    Raised by `benchkit.kube.rest` in place of the client's multi-line ApiException, so no caller
+    outside `benchkit.kube` handles a `kubernetes` type; callers decide by `.status`.
+    """
+
+    def __init__(self, status: int, reason: str, headers: Mapping[str, str] | None = None, body: bytes = b"") -> None:
+        super().__init__(f"HTTP {status} {reason}")
+        self.status, self.reason, self.body = status, reason, body
+        self.headers: Mapping[str, str] = headers if headers is not None else {}
+        """As received (urllib3's are case-insensitive)."""
 
 
 class TrackerError(BenchkitError):

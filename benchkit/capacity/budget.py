@@ -10,12 +10,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 
-from kubernetes import client as k8s
-
-from benchkit.capacity.kubeapi import list_items
 from benchkit.capacity.periodic import Periodic
 from benchkit.capacity.pricing import PriceTable
 from benchkit.errors import BenchkitError
+from benchkit.kube import rest
+from benchkit.kube.rest import ApiClient
 
 METER_INTERVAL_S = 5.0
 INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
@@ -27,9 +26,9 @@ class BudgetExceeded(BenchkitError):
     """The run's elapsed cost passed --budget: it was stopped (and torn down). Exit 1."""
 
 
-def nodes_by_type(api: k8s.ApiClient) -> dict[str, int]:
+def nodes_by_type(api: ApiClient) -> dict[str, int]:
     """Nodes per EC2 instance type (the kubelet's `node.kubernetes.io/instance-type` label)."""
-    nodes = list_items(k8s.CoreV1Api(api).list_node)
+    nodes = rest.list_items(api, "/api/v1/nodes")
     return dict(Counter(((n.get("metadata") or {}).get("labels") or {}).get(INSTANCE_TYPE_LABEL, "") for n in nodes))
 
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from kubernetes import client as k8s
 
 from benchkit.capacity import aws, readiness
 from benchkit.capacity.readiness import GroupState
 from benchkit.errors import ConfigError
+from benchkit.kube.rest import ApiClient
 
 SCALE_TIMEOUT_S = 1200.0
 """Default wait for a scale-up: 200 nodes of a managed node group usually join within 5-10 minutes."""
@@ -126,7 +126,7 @@ def scale(
     to: int,
     *,
     groups: NodeGroups | None = None,
-    kube: k8s.ApiClient | None = None,
+    kube: ApiClient | None = None,
     wait: bool = False,
     timeout: float = SCALE_TIMEOUT_S,
     poll: float = readiness.POLL_S,

@@ -12,16 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubernetes import client
-from kubernetes.client.exceptions import ApiException
-
-from benchkit.capacity.kubeapi import list_items as _list
-from benchkit.errors import ApiError
+from benchkit.errors import ApiError, StatusError, TransportError
+from benchkit.kube import rest
+from benchkit.kube.rest import ApiClient
 
 NODEGROUP_LABEL = "eks.amazonaws.com/nodegroup"
 POLL_S = 5.0
 """Longest interval between two observations while waiting."""
 FIRST_POLL_S = 0.25
+NODES = "/api/v1/nodes"
+DAEMONSETS = "/apis/apps/v1/daemonsets"
 
 
 class ScaleTimeout(ApiError):
@@ -61,27 +61,28 @@ class GroupState:
         return text
 
 
-def observe(api: client.ApiClient, group: str) -> GroupState:
+def observe(api: ApiClient, group: str) -> GroupState:
     """List the group's nodes and the cluster's DaemonSets and count Ready / complete nodes."""
-    core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
     try:
-        nodes = _list(core.list_node, label_selector=f"{NODEGROUP_LABEL}={group}")
-    except ApiException as exc:
-        raise ApiError(f"listing nodes of node group {group}: HTTP {exc.status} {exc.reason}") from None
+        nodes = rest.list_items(api, NODES, selector=f"{NODEGROUP_LABEL}={group}")
+    except (StatusError, TransportError) as exc:
+        raise ApiError(f"listing nodes of node group {group}: {_why(exc)}") from None
     ready = [n for n in nodes if is_ready(n)]
     try:
-        daemonsets = _list(apps.list_daemon_set_for_all_namespaces)
-    except ApiException as exc:
+        daemonsets = rest.list_items(api, DAEMONSETS)
+    except StatusError as exc:
         if exc.status == 404:
             return GroupState(group, len(nodes), len(ready), len(ready), 0, daemonsets_checked=False)
-        raise ApiError(f"listing DaemonSets: HTTP {exc.status} {exc.reason}") from None
+        raise ApiError(f"listing DaemonSets: {_why(exc)}") from None
+    except TransportError as exc:
+        raise ApiError(f"listing DaemonSets: {_why(exc)}") from None
     complete = {n["metadata"]["name"] for n in ready}
     lagging: list[str] = []
     for ds in daemonsets:
         wanted = {n["metadata"]["name"] for n in ready if targets(ds["spec"]["template"].get("spec") or {}, n)}
         if not wanted:
             continue
-        running = _running_pod_nodes(core, ds)
+        running = _running_pod_nodes(api, ds)
         missing = wanted - running
         if missing:
             complete -= missing
@@ -90,7 +91,7 @@ def observe(api: client.ApiClient, group: str) -> GroupState:
 
 
 def wait_for(
-    api: client.ApiClient,
+    api: ApiClient,
     group: str,
     count: int,
     *,
@@ -197,12 +198,17 @@ def _tolerates(tol: dict[str, Any], taint: dict[str, Any]) -> bool:
     return (tol.get("value") or "") == (taint.get("value") or "")
 
 
-def _running_pod_nodes(core: client.CoreV1Api, ds: dict[str, Any]) -> set[str]:
+def _why(exc: StatusError | TransportError) -> str:
+    return str(exc) if isinstance(exc, StatusError) else f"no answer from the API server: {exc}"
+
+
+def _running_pod_nodes(api: ApiClient, ds: dict[str, Any]) -> set[str]:
     namespace = ds["metadata"]["namespace"]
     try:
-        pods = _list(core.list_namespaced_pod, namespace, label_selector=label_selector(ds["spec"]["selector"]))
-    except ApiException as exc:
-        raise ApiError(f"listing pods of DaemonSet {namespace}/{ds['metadata']['name']}: HTTP {exc.status}") from None
+        pods = rest.list_items(api, f"/api/v1/namespaces/{namespace}/pods",
+                               selector=label_selector(ds["spec"]["selector"]))  # fmt: skip
+    except (StatusError, TransportError) as exc:
+        raise ApiError(f"listing pods of DaemonSet {namespace}/{ds['metadata']['name']}: {_why(exc)}") from None
     uid = ds["metadata"].get("uid")
     nodes: set[str] = set()
     for pod in pods:

@@ -10,14 +10,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubernetes import client as k8s
-
 from benchkit.capacity import lease as lease_mod
-from benchkit.capacity import readiness, run_objects
+from benchkit.capacity import readiness
 from benchkit.capacity.nodegroups import SCALE_TIMEOUT_S, NodeGroupRef, NodeGroups
 from benchkit.capacity.pricing import PriceTable
 from benchkit.capacity.readiness import GroupState
 from benchkit.errors import BenchkitError, TeardownError
+from benchkit.kube import cleanup
+from benchkit.kube.rest import ApiClient
 
 
 @dataclass
@@ -35,7 +35,7 @@ class GroupOutcome:
 @dataclass
 class TeardownReport:
     run_id: str | None
-    apps: run_objects.DeleteResult | None = None
+    apps: cleanup.Deleted | None = None
     groups: list[GroupOutcome] = field(default_factory=list)
     lease_released: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -47,7 +47,7 @@ class TeardownReport:
 
     @property
     def nothing_to_do(self) -> bool:
-        apps_found = self.apps is not None and (self.apps.found or self.apps.pods_deleted)
+        apps_found = self.apps is not None and (self.apps.deleted or self.apps.remaining)
         groups_busy = any(g.scaled or g.nodes_before for g in self.groups)
         return not self.errors and not apps_found and not groups_busy and self.lease_released is None
 
@@ -77,7 +77,7 @@ class TeardownReport:
 
 def teardown(
     *,
-    kube: k8s.ApiClient | None,
+    kube: ApiClient | None,
     run_id: str | None = None,
     groups: Sequence[NodeGroupRef] = (),
     node_groups: NodeGroups | None = None,
@@ -134,13 +134,16 @@ def _release(report: TeardownReport, parameter: str, region: str) -> None:
     report.lease_released = lease_mod.clear(parameter, region, report.run_id)
 
 
-def _delete_apps(report: TeardownReport, kube: k8s.ApiClient, run_id: str | None) -> None:
-    report.apps = run_objects.delete(kube, run_id)
+def _delete_apps(report: TeardownReport, kube: ApiClient, run_id: str | None) -> None:
+    report.apps = cleanup.delete_by_label(kube, cleanup.selector(run_id))
     if report.apps.remaining:
-        raise TeardownError(f"{report.apps.remaining} SparkApplication(s) still present after deletion")
+        raise TeardownError(
+            f"{report.apps.remaining_apps} SparkApplication(s) and {report.apps.remaining_pods} "
+            "pod(s) still present after deletion"
+        )
 
 
-def _scale_down(o: GroupOutcome, ng: NodeGroups, kube: k8s.ApiClient | None, prices: PriceTable | None,
+def _scale_down(o: GroupOutcome, ng: NodeGroups, kube: ApiClient | None, prices: PriceTable | None,
                 instance_types: dict[str, str]) -> None:  # fmt: skip
     if kube is not None:
         o.nodes_before = readiness.observe(kube, o.ref.name).nodes
@@ -154,7 +157,7 @@ def _scale_down(o: GroupOutcome, ng: NodeGroups, kube: k8s.ApiClient | None, pri
         o.hourly_usd = count * prices.instance(o.instance_type)
 
 
-def _wait_gone(o: GroupOutcome, kube: k8s.ApiClient, timeout: float, poll: float,
+def _wait_gone(o: GroupOutcome, kube: ApiClient, timeout: float, poll: float,
                on_progress: Callable[[GroupState, float], None] | None) -> None:  # fmt: skip
     state = readiness.wait_for(kube, o.ref.name, 0, timeout=timeout, poll=poll, on_progress=on_progress)
     o.nodes_after = state.nodes

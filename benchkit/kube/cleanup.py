@@ -1,106 +1,180 @@
-"""Delete one run's objects by its run-id label, and verify that none remain.
+"""Delete benchkit's SparkApplications and pods by label, and verify that none remain: the one delete-by-label.
 
-Never "everything in the namespace": every call carries the `benchkit.io/run-id=<run>` selector.
+Never "everything in the namespace": every call carries a label selector (one run's `benchkit.io/run-id`,
+or every benchkit run's). Per namespace it is one `deletecollection` with that selector; kube-apiserver
+serves it for built-in and custom resources alike (kubernetes/kubernetes release-1.31,
+staging/src/k8s.io/apiserver/pkg/endpoints/handlers/delete.go `DeleteCollection`: list options from the
+query, DeleteOptions from the body; staging/src/k8s.io/apiextensions-apiserver/pkg/apiserver/
+customresource_handler.go routes "deletecollection" for CRDs). A server that answers 404 or 405 to the
+collection DELETE gets one DELETE per object instead. Every request goes through the one retry policy.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
-from kubernetes import client
-
-from benchkit.errors import ApiError
+from benchkit.errors import ApiError, StatusError, TransportError
 from benchkit.kube import labels, rest
 
 SPARK_APPS = "/apis/sparkoperator.k8s.io/v1beta2/namespaces/{ns}/sparkapplications"
+SPARK_APPS_ALL = "/apis/sparkoperator.k8s.io/v1beta2/sparkapplications"
 PODS = "/api/v1/namespaces/{ns}/pods"
+PODS_ALL = "/api/v1/pods"
 TIMEOUT = (10.0, 120.0)
-VERIFY_S = 90.0
-"""How long to wait for the operator / garbage collector to remove the pods of deleted apps."""
+VERIFY_S = 300.0
+"""How long deleted objects may take to disappear (the operator, the garbage collector, finalizers, a busy
+API server) before the caller is told some remain. Pods still there at half of it are deleted by label."""
 POLL_S = 0.5
+_BACKGROUND = {"propagationPolicy": "Background"}
 
 
-def count(api: client.ApiClient, run_id: str, namespaces: Iterable[str]) -> dict[str, int]:
-    """How many SparkApplications and pods of the run exist now."""
-    with _api_errors(f"counting the objects of run {run_id}"):
-        return _count(api, run_id, namespaces)
+@dataclass(frozen=True)
+class Deleted:
+    """What one delete-by-label did."""
+
+    apps: int
+    """SparkApplications matching the selector before deletion (all were deleted)."""
+    pods: int
+    """Labelled pods still there after their apps, deleted directly by label."""
+    remaining_apps: int
+    remaining_pods: int
+    """Still listed when verification ended (0 and 0 when all are gone)."""
+    namespaces: tuple[str, ...]
+    """Where apps were found."""
+    crd_missing: bool = False
+
+    @property
+    def deleted(self) -> int:
+        return self.apps + self.pods
+
+    @property
+    def remaining(self) -> int:
+        return self.remaining_apps + self.remaining_pods
+
+    def describe(self) -> str:
+        """One line for a person: what was deleted, what remains."""
+        if self.crd_missing:
+            return "the SparkApplication CRD is not installed: nothing to delete"
+        if not self.apps and not self.pods and not self.remaining:
+            return "none found"
+        text = f"deleted {self.apps} in {', '.join(self.namespaces) or '-'}"
+        text += "; none remain" if not self.remaining else f"; {self.remaining} STILL PRESENT"
+        if self.pods:
+            text += f"; deleted {self.pods} leftover pod(s)"
+        return text
 
 
-def delete_run(api: client.ApiClient, run_id: str, namespaces: Iterable[str], *,
-               verify_s: float = VERIFY_S) -> tuple[int, int]:  # fmt: skip
-    """Delete the run's apps (their pods follow by owner reference), then any pod left; (deleted, remaining).
+def selector(run_id: str | None) -> str:
+    """A run's objects, or every benchkit run's."""
+    return labels.run_selector(run_id) if run_id else labels.any_run_selector()
 
-    Raises ApiError when the API server refuses or stops answering (after rest's retries).
+
+def delete_by_label(api: rest.ApiClient, label_selector: str, namespaces: Iterable[str] | None = None, *,
+                    verify_s: float = VERIFY_S, poll: float = POLL_S, doing: str | None = None,
+                    sleep: Callable[[float], None] = time.sleep) -> Deleted:  # fmt: skip
+    """Delete the selected apps (their pods follow by owner reference), wait until they are gone, delete
+    pods left behind; `namespaces` None means every namespace.
+
+    Raises ApiError "<doing>: HTTP ..." / "<doing>: no answer from the API server: ..." (after retries).
     """
-    namespaces = tuple(namespaces)
-    with _api_errors(f"cleanup of run {run_id}"):
-        return _delete_and_verify(api, run_id, namespaces, verify_s)
+    scope = None if namespaces is None else tuple(namespaces)
+    with _api_errors(doing or f"deleting the objects labelled {label_selector}"):
+        try:
+            apps = _list(api, SPARK_APPS, SPARK_APPS_ALL, scope, label_selector)
+        except StatusError as exc:
+            if exc.status == 404:  # the API group is not served: no SparkApplication can exist
+                return Deleted(0, 0, 0, 0, (), crd_missing=True)
+            raise
+        return _delete_and_verify(api, label_selector, scope, apps, verify_s=verify_s, poll=poll, sleep=sleep)
 
 
-def _delete_and_verify(api: client.ApiClient, run_id: str, namespaces: tuple[str, ...],
-                       verify_s: float) -> tuple[int, int]:  # fmt: skip
-    selector = labels.run_selector(run_id)
-    deleted = sum(_delete_all(api, SPARK_APPS.format(ns=ns), selector) for ns in namespaces)
+def _delete_and_verify(api: rest.ApiClient, label_selector: str, scope: tuple[str, ...] | None,
+                       apps: list[dict[str, Any]], *, verify_s: float, poll: float,
+                       sleep: Callable[[float], None]) -> Deleted:  # fmt: skip
+    by_ns = _by_namespace(apps)
+    for ns, names in by_ns.items():
+        _delete_collection(api, SPARK_APPS.format(ns=ns), label_selector, names)
     deadline = time.monotonic() + verify_s
-    forced_pods = False
+    swept: set[str] = set()  # pods are deleted directly once when the apps are gone, once at half time
+    pods_deleted = 0
     while True:
-        left = _count(api, run_id, namespaces)
-        remaining = left["sparkapplications"] + left["pods"]
-        if remaining == 0 or time.monotonic() > deadline:
-            return deleted, remaining
-        if time.monotonic() > deadline - verify_s / 2 and not forced_pods:
-            # the garbage collector is slow (or absent): delete the run's pods directly, by label
-            forced_pods = True
-            deleted += sum(_delete_all(api, PODS.format(ns=ns), selector) for ns in namespaces)
-            deleted += sum(_delete_all(api, SPARK_APPS.format(ns=ns), selector) for ns in namespaces)
-        time.sleep(POLL_S)
+        left_apps = len(_list(api, SPARK_APPS, SPARK_APPS_ALL, scope, label_selector)) if apps else 0
+        pods = _list(api, PODS, PODS_ALL, scope, label_selector)
+        now = time.monotonic()
+        if (left_apps == 0 and not pods) or now >= deadline:
+            return Deleted(len(apps), pods_deleted, left_apps, len(pods), tuple(by_ns))
+        reason = "apps gone" if left_apps == 0 else "half time" if now >= deadline - verify_s / 2 else None
+        live = [p for p in pods if not (p.get("metadata") or {}).get("deletionTimestamp")]
+        if reason is not None and reason not in swept and live:
+            swept.add(reason)
+            pods_deleted += len(live)
+            for ns, names in _by_namespace(live).items():
+                _delete_collection(api, PODS.format(ns=ns), label_selector, names)
+        sleep(min(poll, max(0.0, deadline - now)))
 
 
-def _count(api: client.ApiClient, run_id: str, namespaces: Iterable[str]) -> dict[str, int]:
-    selector = labels.run_selector(run_id)
-    out = {"sparkapplications": 0, "pods": 0}
-    for ns in namespaces:
-        out["sparkapplications"] += len(_names(api, SPARK_APPS.format(ns=ns), selector))
-        out["pods"] += len(_names(api, PODS.format(ns=ns), selector))
+def delete_run(api: rest.ApiClient, run_id: str, namespaces: Iterable[str], *,
+               verify_s: float = VERIFY_S) -> tuple[int, int]:  # fmt: skip
+    """`delete_by_label` for one run in its namespaces; (deleted, remaining) objects.
+
+    Raises ApiError "cleanup of run <id>: ..." when the API server refuses or stops answering.
+    """
+    done = delete_by_label(api, labels.run_selector(run_id), namespaces, verify_s=verify_s,
+                           doing=f"cleanup of run {run_id}")  # fmt: skip
+    return done.deleted, done.remaining
+
+
+def count(api: rest.ApiClient, run_id: str, namespaces: Iterable[str]) -> dict[str, int]:
+    """How many SparkApplications and pods of the run exist now."""
+    scope, sel = tuple(namespaces), labels.run_selector(run_id)
+    with _api_errors(f"counting the objects of run {run_id}"):
+        return {"sparkapplications": len(_list(api, SPARK_APPS, SPARK_APPS_ALL, scope, sel)),
+                "pods": len(_list(api, PODS, PODS_ALL, scope, sel))}  # fmt: skip
+
+
+def _list(api: rest.ApiClient, path: str, path_all: str, scope: tuple[str, ...] | None,
+          label_selector: str) -> list[dict[str, Any]]:  # fmt: skip
+    if scope is None:
+        return rest.list_items(api, path_all, selector=label_selector, timeout=TIMEOUT)
+    return [i for ns in scope for i in rest.list_items(api, path.format(ns=ns), selector=label_selector,
+                                                         timeout=TIMEOUT)]  # fmt: skip
+
+
+def _by_namespace(items: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Names by namespace, namespaces sorted."""
+    out: dict[str, list[str]] = {}
+    for meta in sorted((i.get("metadata") or {} for i in items), key=lambda m: str(m.get("namespace"))):
+        out.setdefault(str(meta.get("namespace")), []).append(str(meta.get("name")))
     return out
 
 
-def _delete_all(api: client.ApiClient, path: str, selector: str) -> int:
-    """DELETE each object of the collection matching the selector; returns how many were deleted."""
-    deleted = 0
-    for name in _names(api, path, selector):
+def _delete_collection(api: rest.ApiClient, path: str, label_selector: str, names: list[str]) -> None:
+    """One deletecollection by label; on 404/405 (not served there) one DELETE per listed name (404: gone already)."""
+    try:
+        rest.call_retrying(api, "DELETE", path, query=[("labelSelector", label_selector)], body=_BACKGROUND,
+                           timeout=TIMEOUT)  # fmt: skip
+        return
+    except StatusError as exc:
+        if exc.status not in (404, 405):
+            raise
+    for name in names:
         try:
-            rest.call_retrying(api, "DELETE", f"{path}/{name}", body={"propagationPolicy": "Background"},
-                               timeout=TIMEOUT)  # fmt: skip
-            deleted += 1
-        except client.ApiException as exc:
+            rest.call_retrying(api, "DELETE", f"{path}/{name}", body=_BACKGROUND, timeout=TIMEOUT)
+        except StatusError as exc:
             if exc.status != 404:
                 raise
-    return deleted
-
-
-def _names(api: client.ApiClient, path: str, selector: str) -> list[str]:
-    names: list[str] = []
-    token: str | None = None
-    while True:
-        query: rest.Query = [("labelSelector", selector), ("limit", 500)]
-        if token:
-            query.append(("continue", token))
-        body = rest.call_retrying(api, "GET", path, query=query, timeout=TIMEOUT) or {}
-        names += [str((i.get("metadata") or {}).get("name")) for i in body.get("items") or []]
-        token = (body.get("metadata") or {}).get("continue")
-        if not token:
-            return names
 
 
 @contextmanager
 def _api_errors(doing: str) -> Iterator[None]:
-    """The client's ApiException (multi-line) and rest's TransportError as one-line ApiErrors naming the action."""
+    """StatusError and TransportError as one-line ApiErrors naming the action."""
     try:
         yield
-    except client.ApiException as exc:
+    except StatusError as exc:
         raise ApiError(f"{doing}: HTTP {exc.status} {exc.reason}") from None
-    except rest.TransportError as exc:
+    except TransportError as exc:
         raise ApiError(f"{doing}: no answer from the API server: {exc}") from None

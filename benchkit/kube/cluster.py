@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from kubernetes import client
-
-from benchkit.errors import ApiError, ConfigError
+from benchkit.errors import ApiError, ConfigError, StatusError
 from benchkit.kube import labels, rest
 
 SPARK_API = "/apis/sparkoperator.k8s.io/v1beta2"
@@ -21,12 +19,12 @@ WEBHOOK_FLAGS = ("enable-webhook",)
 """Chart 1.x ran the webhook inside the controller (`-enable-webhook=true`); 2.x deploys it separately."""
 
 
-def check_namespaces(api: client.ApiClient, namespaces: tuple[str, ...], server: str) -> None:
+def check_namespaces(api: rest.ApiClient, namespaces: tuple[str, ...], server: str) -> None:
     """ConfigError naming the first namespace that does not exist (403: cannot tell, so go on)."""
     for ns in namespaces:
         try:
             rest.call(api, "GET", f"/api/v1/namespaces/{ns}", timeout=TIMEOUT)
-        except client.ApiException as exc:
+        except StatusError as exc:
             if exc.status == 404:
                 raise ConfigError(f"spark-namespaces: namespace {ns!r} does not exist on {server}") from None
             if exc.status not in (401, 403):
@@ -35,11 +33,11 @@ def check_namespaces(api: client.ApiClient, namespaces: tuple[str, ...], server:
             raise ApiError(f"cannot reach the API server at {server}: {exc}") from None
 
 
-def check_crd(api: client.ApiClient, server: str) -> None:
+def check_crd(api: rest.ApiClient, server: str) -> None:
     """ConfigError when the SparkApplication API (the operator's CRD) is not served."""
     try:
         rest.call(api, "GET", SPARK_API, timeout=TIMEOUT)
-    except client.ApiException as exc:
+    except StatusError as exc:
         if exc.status == 404:
             raise ConfigError(f"{server} does not serve {SPARK_API}: is the Spark Operator installed?") from None
         if exc.status not in (401, 403):
@@ -48,12 +46,12 @@ def check_crd(api: client.ApiClient, server: str) -> None:
         raise ApiError(f"cannot reach the API server at {server}: {exc}") from None
 
 
-def server_version(api: client.ApiClient) -> dict[str, Any] | None:
+def server_version(api: rest.ApiClient) -> dict[str, Any] | None:
     body = _optional(api, "/version")
     return body if isinstance(body, dict) else None
 
 
-def node_counts(api: client.ApiClient) -> dict[str, dict[str, Any]] | None:
+def node_counts(api: rest.ApiClient) -> dict[str, dict[str, Any]] | None:
     """Nodes by NodeGroupType label ("unlabelled" when absent): total, Ready and instance types."""
     body = _optional(api, "/api/v1/nodes")
     return None if body is None else group_nodes(body.get("items") or [])
@@ -75,7 +73,7 @@ def group_nodes(nodes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             for g in sorted(total)}  # fmt: skip
 
 
-def operator_deployments(api: client.ApiClient) -> dict[str, Any] | None:
+def operator_deployments(api: rest.ApiClient) -> dict[str, Any] | None:
     """The Spark Operator's setup (see `describe_operator`); None when the API does not serve Deployments."""
     for selector in OPERATOR_SELECTORS:
         body = _optional(api, "/apis/apps/v1/deployments", query=[("labelSelector", selector)])
@@ -144,9 +142,9 @@ def _image_tag(image: str | None) -> str | None:
     return name.split(":", 1)[1] if ":" in name else "latest"
 
 
-def _optional(api: client.ApiClient, path: str, query: rest.Query | None = None) -> Any:
+def _optional(api: rest.ApiClient, path: str, query: rest.Query | None = None) -> Any:
     """GET that returns None when the server does not serve it or we may not read it (never an error)."""
     try:
         return rest.call(api, "GET", path, query=query, timeout=TIMEOUT)
-    except (client.ApiException, rest.TransportError):
+    except (StatusError, rest.TransportError):
         return None

@@ -1,15 +1,14 @@
 """Raw JSON calls and watch streams over the official client's ApiClient, decoded with orjson.
 
-The typed client turns every object into model classes; at 36,000 pods that costs more CPU and memory
-than the tracking itself. These helpers keep the client's auth, TLS and connection pool (so EKS exec
-credentials still refresh) and skip the models.
+The one request style of benchkit. The typed client turns every object into model classes; at 36,000
+pods that costs more CPU and memory than the tracking itself. These helpers keep the client's auth, TLS
+and connection pool (so EKS exec credentials still refresh) and skip the models. Errors come out as
+benchkit's own StatusError / TransportError: no caller outside `benchkit.kube` handles a client type.
 """
 
 from __future__ import annotations
 
 import copy
-import random
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,13 +17,19 @@ import urllib3
 from kubernetes import client
 
 from benchkit import errors
+from benchkit.kube import retry
 
 TransportError = errors.TransportError
 """Defined in benchkit.errors, so the CLI can map an escaped one without importing the client."""
+StatusError = errors.StatusError
+ApiClient = client.ApiClient
+"""The client handle (auth, TLS, pool) `connect` builds; other packages name it from here, never from `kubernetes`."""
 
 Query = list[tuple[str, Any]]
 _HEADERS = {"Accept": "application/json", "Content-Type": "application/json"}
 _CHUNK = 64 * 1024
+PAGE = 500
+LIST_TIMEOUT = (10.0, 120.0)
 
 
 def tuned(api: client.ApiClient, *, pool_maxsize: int) -> client.ApiClient:
@@ -39,8 +44,8 @@ def call(api: client.ApiClient, method: str, path: str, *, query: Query | None =
          timeout: float | tuple[float, float] | None = None) -> Any:  # fmt: skip
     """One request; returns the decoded JSON body (None when empty).
 
-    Raises `kubernetes.client.ApiException` for an HTTP error status (`.status`, `.headers`) and
-    TransportError when no HTTP answer came back.
+    Raises StatusError for an HTTP error status (`.status`, `.headers`) and TransportError when no
+    HTTP answer came back.
     """
     resp = _open(api, method, path, query or [], body, timeout=timeout)
     try:
@@ -51,22 +56,27 @@ def call(api: client.ApiClient, method: str, path: str, *, query: Query | None =
 
 
 def call_retrying(api: client.ApiClient, method: str, path: str, *, query: Query | None = None, body: Any = None,
-                  timeout: float | tuple[float, float] | None = None, attempts: int = 6) -> Any:  # fmt: skip
-    """`call`, retrying 429 (after Retry-After), 5xx and transport errors with exponential backoff."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return call(api, method, path, query=query, body=body, timeout=timeout)
-        except client.ApiException as exc:
-            if attempt == attempts or (exc.status != 429 and exc.status < 500):
-                raise
-            retry_after = (exc.headers or {}).get("Retry-After")
-            pause = float(retry_after) if retry_after and retry_after.isdigit() else 0.2 * 2 ** (attempt - 1)
-        except TransportError:
-            if attempt == attempts:
-                raise
-            pause = 0.2 * 2 ** (attempt - 1)
-        time.sleep(min(pause, 10.0) * random.uniform(0.5, 1.0))
-    raise AssertionError("unreachable")
+                  timeout: float | tuple[float, float] | None = None,
+                  policy: retry.RetryPolicy = retry.DEFAULT) -> Any:  # fmt: skip
+    """`call`, retried per `policy` (429 after Retry-After, 5xx and transport errors with backoff)."""
+    return policy.call(lambda: call(api, method, path, query=query, body=body, timeout=timeout))
+
+
+def list_items(api: client.ApiClient, path: str, *, selector: str | None = None, field_selector: str | None = None,
+               timeout: tuple[float, float] = LIST_TIMEOUT) -> list[dict[str, Any]]:  # fmt: skip
+    """Every item of a collection (paged by `PAGE`, each page retried), as plain dicts."""
+    items: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        query: Query = [("limit", PAGE)]
+        query += [("labelSelector", selector)] if selector else []
+        query += [("fieldSelector", field_selector)] if field_selector else []
+        query += [("continue", token)] if token else []
+        page = call_retrying(api, "GET", path, query=query, timeout=timeout) or {}
+        items += page.get("items") or []
+        token = (page.get("metadata") or {}).get("continue")
+        if not token:
+            return items
 
 
 class WatchStream:
@@ -120,7 +130,8 @@ def _open(api: client.ApiClient, method: str, path: str, query: Query, body: Any
     except client.ApiException as exc:
         if exc.status == 0:  # the client's wrapper for TLS errors
             raise TransportError(" ".join(str(exc.reason).split())) from None
-        raise
+        body = exc.body if isinstance(exc.body, bytes) else str(exc.body or "").encode()
+        raise StatusError(exc.status, " ".join(str(exc.reason or "").split()), exc.headers, body) from None
     except Exception as exc:
         raise _transport(exc) from None
 

@@ -1,32 +1,33 @@
 """Create one SparkApplication, retrying what is worth retrying; every attempt is journaled.
 
-429 waits for Retry-After; 5xx, timeouts and connection resets back off exponentially (with jitter,
-bounded); anything else is final at once. No Locust or gevent here: `time.sleep` is whatever the
-process made of it (a greenlet switch once gevent has patched it).
+The retries are the one policy of `benchkit.kube.retry` (429 after Retry-After, 5xx, timeouts and resets
+with bounded exponential backoff and jitter, anything else final at once), with a create's own budget.
+No Locust or gevent here: the pause is `time.sleep` as the process made it (a greenlet switch once gevent
+has patched it).
 """
 
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import orjson
-from kubernetes import client
 
 from benchkit import clock
-from benchkit.kube import labels, rest
+from benchkit.errors import StatusError, TransportError
+from benchkit.kube import labels, rest, retry
+from benchkit.kube.rest import ApiClient
 from benchkit.results import journal
 from benchkit.spark import template
 
-MAX_ATTEMPTS = 8
-"""Attempts per job; with BACKOFF that rides out about 12-24 s of API outage (e.g. a control-plane restart)."""
-BACKOFF = (0.25, 8.0)
+POLICY = retry.RetryPolicy(attempts=8, first_s=0.25, max_s=8.0, retry_after_cap_s=30.0)
+"""Attempts per job; the backoff rides out about 12-24 s of API outage (e.g. a control-plane restart)."""
+MAX_ATTEMPTS = POLICY.attempts
+BACKOFF = (POLICY.first_s, POLICY.max_s)
 """First and largest backoff (seconds) after a 5xx or a transport error."""
-RETRY_AFTER_CAP_S = 30.0
+RETRY_AFTER_CAP_S = POLICY.retry_after_cap_s
 TIMEOUT = (10.0, 30.0)
 """(connect, read) seconds for one create call."""
 
@@ -46,68 +47,56 @@ class Outcome:
 
 
 def retry_delay(attempt: int, status: int | None, retry_after: str | None, rng: random.Random) -> float | None:
-    """Seconds to wait before attempt `attempt + 1`, or None when the outcome is final.
+    """Seconds to wait before attempt `attempt + 1`, or None when the outcome is final (POLICY's decision).
 
     `status` is the HTTP status (None for a transport error: timeout, reset, refused).
 
     >>> retry_delay(1, 422, None, random.Random(0)) is None
     True
     """
-    if attempt >= MAX_ATTEMPTS:
-        return None
-    if status == 429:
-        seconds = _parse_retry_after(retry_after)
-        if seconds is not None:
-            return min(RETRY_AFTER_CAP_S, seconds)
-    elif status is not None and status < 500:
-        return None
-    ceiling = float(min(BACKOFF[1], BACKOFF[0] * 2 ** (attempt - 1)))
-    return ceiling * rng.uniform(0.5, 1.0)
+    return POLICY.delay(attempt, status, retry_after, rng)
 
 
-def _parse_retry_after(value: str | None) -> float | None:
-    """Retry-After is delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - clock.wall())
-    except (TypeError, ValueError):
-        return None
-
-
-def create(api: client.ApiClient, app: dict[str, Any], *, seq: int, journal_: journal.Journal,
-           sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None) -> Outcome:  # fmt: skip
-    """POST the app; retry per `retry_delay`; journal a `submit_retry` per failed attempt that is retried."""
-    rng = rng or random.Random()
+def create(api: ApiClient, app: dict[str, Any], *, seq: int, journal_: journal.Journal,
+           sleep: Callable[[float], None] | None = None, rng: random.Random | None = None) -> Outcome:  # fmt: skip
+    """POST the app; retry per POLICY; journal a `submit_retry` per failed attempt that is retried."""
     meta = app["metadata"]
-    ns, name = meta["namespace"], meta["name"]
+    ns, name, run_id = meta["namespace"], meta["name"], meta["labels"][labels.RUN_ID]
     path = f"/apis/{template.GROUP}/{template.VERSION}/namespaces/{ns}/{template.PLURAL}"
     sent = clock.mono()
-    attempt = 0
+    attempts = 0
     unanswered = False
-    while True:
-        attempt += 1
-        status, retry_after, error, body = _attempt(api, path, app)
-        unanswered = unanswered or status is None
-        if status == 409 and attempt > 1:
-            # an earlier attempt reached the server before its answer was lost: it is ours if it has our label
-            body = _ours(api, f"{path}/{name}", meta["labels"][labels.RUN_ID])
-        if body is not None:
-            return _created(body, attempt, sent)
-        delay = retry_delay(attempt, status, retry_after, rng)
-        if delay is None:
-            if unanswered:  # an attempt got no answer: did it create the app anyway?
-                body = _ours(api, f"{path}/{name}", meta["labels"][labels.RUN_ID])
-                if body is not None:
-                    return _created(body, attempt, sent)
-            return Outcome(False, status, attempt, error, sent, clock.mono())
-        journal_.emit(journal.SUBMIT_RETRY, app=name, ns=ns, seq=seq, attempt=attempt, http_status=status,
-                      reason=error, backoff_s=round(delay, 3))  # fmt: skip
-        sleep(delay)
+
+    def attempt() -> Any:
+        nonlocal attempts, unanswered
+        attempts += 1
+        try:
+            return rest.call(api, "POST", path, body=app, timeout=TIMEOUT)
+        except TransportError:
+            unanswered = True
+            raise
+        except StatusError as exc:
+            if exc.status == 409 and attempts > 1:
+                # an earlier attempt reached the server before its answer was lost: it is ours if it has our label
+                ours = _ours(api, f"{path}/{name}", run_id)
+                if ours is not None:
+                    return ours
+            raise
+
+    def journal_retry(number: int, exc: BaseException, pause: float) -> None:
+        status, _ = retry.describe(exc)
+        journal_.emit(journal.SUBMIT_RETRY, app=name, ns=ns, seq=seq, attempt=number, http_status=status,
+                      reason=_error(exc), backoff_s=round(pause, 3))  # fmt: skip
+
+    try:
+        body = POLICY.call(attempt, sleep=sleep, on_retry=journal_retry, rng=rng)
+    except (StatusError, TransportError) as exc:
+        if unanswered:  # an attempt got no answer: did it create the app anyway?
+            ours = _ours(api, f"{path}/{name}", run_id)
+            if ours is not None:
+                return _created(ours, attempts, sent)
+        return Outcome(False, retry.describe(exc)[0], attempts, _error(exc), sent, clock.mono())
+    return _created(body or {}, attempts, sent)
 
 
 def _created(body: dict[str, Any], attempts: int, sent: float) -> Outcome:
@@ -115,19 +104,13 @@ def _created(body: dict[str, Any], attempts: int, sent: float) -> Outcome:
     return Outcome(True, 201, attempts, None, sent, clock.mono(), meta.get("uid"), meta.get("creationTimestamp"))
 
 
-def _attempt(api: client.ApiClient, path: str, app: dict[str, Any]) -> tuple[int | None, str | None, str | None, Any]:
-    """(status, Retry-After, error or None, body)."""
-    try:
-        body = rest.call(api, "POST", path, body=app, timeout=TIMEOUT)
-    except client.ApiException as exc:
-        headers = exc.headers or {}
-        return exc.status, headers.get("Retry-After"), f"HTTP {exc.status} {_reason(exc)}", None
-    except rest.TransportError as exc:
-        return None, None, f"transport: {exc}"[:300], None
-    return 201, None, None, body
+def _error(exc: BaseException) -> str:
+    if isinstance(exc, StatusError):
+        return f"HTTP {exc.status} {_reason(exc)}"
+    return f"transport: {exc}"[:300]
 
 
-def _reason(exc: client.ApiException) -> str:
+def _reason(exc: StatusError) -> str:
     """The Status message when the server sent one, else the HTTP reason phrase."""
     try:
         message = orjson.loads(exc.body or b"{}").get("message")
@@ -136,10 +119,10 @@ def _reason(exc: client.ApiException) -> str:
     return " ".join(str(message or exc.reason or "").split())[:200]
 
 
-def _ours(api: client.ApiClient, path: str, run_id: str) -> dict[str, Any] | None:
+def _ours(api: ApiClient, path: str, run_id: str) -> dict[str, Any] | None:
     try:
         body = rest.call(api, "GET", path, timeout=TIMEOUT)
-    except (client.ApiException, rest.TransportError):
+    except (StatusError, TransportError):
         return None
     owned = ((body or {}).get("metadata") or {}).get("labels", {}).get(labels.RUN_ID) == run_id
     return body if owned else None

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import gevent
-from kubernetes import client
 from locust.env import Environment
 from locust.event import Events
 from locust.runners import LocalRunner, MasterRunner
@@ -26,6 +25,7 @@ from locust.runners import LocalRunner, MasterRunner
 from benchkit import clock
 from benchkit.errors import BenchkitError
 from benchkit.kube import rest
+from benchkit.kube.rest import ApiClient
 from benchkit.load.locust_csv import LocustCsv
 from benchkit.load.spec import LoadSpec
 from benchkit.load.submitter import Submitter
@@ -53,7 +53,7 @@ class LoadResult:
 class Load:
     """`prepare()` (start processes), `start(t0_wall)`, `wait(stop_requested)`, `close()`."""
 
-    def __init__(self, spec: LoadSpec, api: client.ApiClient, run_dir: Path, *, kube: dict[str, Any],
+    def __init__(self, spec: LoadSpec, api: ApiClient, run_dir: Path, *, kube: dict[str, Any],
                  on_first_cap: Callable[[int], None] | None = None) -> None:  # fmt: skip
         self.spec, self.api, self.run_dir, self.kube = spec, api, Path(run_dir), kube
         self.on_first_cap = on_first_cap

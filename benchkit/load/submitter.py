@@ -16,9 +16,9 @@ from typing import Any
 import gevent
 from gevent.lock import BoundedSemaphore
 from gevent.pool import Group
-from kubernetes import client
 
 from benchkit import clock
+from benchkit.kube.rest import ApiClient
 from benchkit.load import create
 from benchkit.load.schedule import Slot, mono_origin, slots
 from benchkit.load.spec import LoadSpec
@@ -39,7 +39,7 @@ class CreateFailed(Exception):
 class Submitter:
     """Follows slots `process_index, process_index + processes, ...` of the global schedule from `t0_wall`."""
 
-    def __init__(self, spec: LoadSpec, api: client.ApiClient, journal_: journal.Journal, fire: FireRequest, *,
+    def __init__(self, spec: LoadSpec, api: ApiClient, journal_: journal.Journal, fire: FireRequest, *,
                  process_index: int, processes: int, t0_wall: float,
                  on_first_cap: Callable[[int], None] | None = None) -> None:  # fmt: skip
         self.spec, self.api, self.journal, self.fire = spec, api, journal_, fire

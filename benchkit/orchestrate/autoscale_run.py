@@ -8,13 +8,11 @@ import bisect
 import math
 from dataclasses import dataclass
 
-from kubernetes import client as k8s
-
 from benchkit import clock
-from benchkit.capacity import kubeapi, readiness
+from benchkit.capacity import readiness
 from benchkit.capacity.autoscaler import Autoscaler, Observation, Policy, Tick
 from benchkit.capacity.nodegroups import NodeGroupRef, NodeGroups
-from benchkit.kube import labels
+from benchkit.kube import labels, rest
 from benchkit.load.schedule import RateProfile
 from benchkit.orchestrate.context import RunContext
 from benchkit.plan import podsize, workload
@@ -41,15 +39,13 @@ class RunDemand:
     def observe(self) -> tuple[Observation, int]:
         api = self._api()
         desired = self.groups.describe(self.ref).desired
-        nodes = kubeapi.list_items(k8s.CoreV1Api(api).list_node,
-                                   label_selector=f"{readiness.NODEGROUP_LABEL}={self.ref.name}")  # fmt: skip
+        nodes = rest.list_items(api, readiness.NODES, selector=f"{readiness.NODEGROUP_LABEL}={self.ref.name}")
         ready = sum(1 for n in nodes if readiness.is_ready(n))
         counts = self.ctx.counts
         seen = counts.seen if counts is not None else 0
         active_apps = seen - (counts.completed + counts.failed if counts is not None else 0)
-        pending = len(kubeapi.list_items(k8s.CoreV1Api(api).list_pod_for_all_namespaces,
-                                         label_selector=labels.run_selector(self.ctx.run_id),
-                                         field_selector="status.phase=Pending"))  # fmt: skip
+        pending = len(rest.list_items(api, "/api/v1/pods", selector=labels.run_selector(self.ctx.run_id),
+                                      field_selector="status.phase=Pending"))  # fmt: skip
         upcoming = max(0, self.due_by(self._offset() + self.lead_s) - seen)
         obs = Observation(clock.mono(), desired, max(0, active_apps) * self.pods_per_app, pending,
                           upcoming * self.pods_per_app)  # fmt: skip
@@ -67,7 +63,7 @@ class RunDemand:
     def _offset(self) -> float:
         return 0.0 if self.ctx.t0_mono is None else clock.mono() - self.ctx.t0_mono
 
-    def _api(self) -> k8s.ApiClient:
+    def _api(self) -> rest.ApiClient:
         assert self.ctx.target is not None
         return self.ctx.target.api
 

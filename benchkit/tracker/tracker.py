@@ -7,15 +7,14 @@ scenario it deletes each app once it is terminal. `wait()` returns when every cr
 from __future__ import annotations
 
 import queue
-import random
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from kubernetes import client
-
-from benchkit.kube import labels, rest
+from benchkit.errors import StatusError, TransportError
+from benchkit.kube import labels, rest, retry
+from benchkit.kube.rest import ApiClient
 from benchkit.results import journal
 from benchkit.spark import states, template
 from benchkit.tracker.state import Counts, Event, TrackState
@@ -23,7 +22,8 @@ from benchkit.tracker.watch import Collection, WatchLoop
 
 SCOPES = ("namespace", "cluster")
 DELETE_WORKERS = 4
-DELETE_ATTEMPTS = 6
+DELETE_POLICY = retry.DEFAULT
+"""Deletes in the `delete` scenario: the one policy's defaults (6 attempts, 0.2 s .. 10 s, Retry-After honoured)."""
 POLL_S = 0.2
 
 
@@ -45,7 +45,7 @@ def collections(namespaces: Iterable[str], scope: str) -> list[Collection]:
 class Tracker:
     """Observe one run. `start()`, then `wait(...)`, then `stop()` (which returns request counts)."""
 
-    def __init__(self, api: client.ApiClient, *, run_id: str, namespaces: Iterable[str], scenario: str,
+    def __init__(self, api: ApiClient, *, run_id: str, namespaces: Iterable[str], scenario: str,
                  journal_: journal.Journal, scope: str = "namespace") -> None:  # fmt: skip
         self.run_id, self.namespaces, self.scenario = run_id, tuple(namespaces), scenario
         self.api = rest.tuned(api, pool_maxsize=2 * len(self.namespaces) + DELETE_WORKERS + 2)
@@ -155,31 +155,37 @@ class Tracker:
 
     def _delete(self, ns: str, name: str) -> None:
         path = f"/apis/{template.GROUP}/{template.VERSION}/namespaces/{ns}/{template.PLURAL}/{name}"
-        for attempt in range(1, DELETE_ATTEMPTS + 1):
-            if self._stop.is_set():
-                return
+        attempts = 0
+
+        def attempt() -> Any:
+            nonlocal attempts
+            attempts += 1
             self.delete_requests += 1
-            try:
-                rest.call(self.api, "DELETE", path, body={"propagationPolicy": "Background"}, timeout=(10, 60))
-            except client.ApiException as exc:
-                if exc.status == 404:
-                    return  # already gone (the operator's timeToLiveSeconds); the watch journals it
-                if exc.status != 429 and exc.status < 500:
-                    self._delete_failed(ns, name, f"HTTP {exc.status} {exc.reason}")
-                    return
-            except rest.TransportError as exc:
-                if attempt == DELETE_ATTEMPTS:
-                    self._delete_failed(ns, name, str(exc))
-                    return
-            else:
-                with self._lock:
-                    self._emit(self.state.app_gone(ns, name))
-                return
-            self._stop.wait(min(5.0, 0.2 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0))
-        self._delete_failed(ns, name, f"gave up after {DELETE_ATTEMPTS} attempts")
+            return rest.call(self.api, "DELETE", path, body={"propagationPolicy": "Background"}, timeout=(10, 60))
+
+        if self._stop.is_set():
+            return
+        try:
+            DELETE_POLICY.call(attempt, sleep=self._stop.wait, stop=self._stop)
+        except StatusError as exc:
+            if exc.status == 404:
+                return  # already gone (the operator's timeToLiveSeconds); the watch journals it
+            if not self._stop.is_set():
+                self._delete_failed(ns, name, _after(attempts, f"HTTP {exc.status} {exc.reason}"))
+            return
+        except TransportError as exc:
+            if not self._stop.is_set():
+                self._delete_failed(ns, name, _after(attempts, str(exc)))
+            return
+        with self._lock:
+            self._emit(self.state.app_gone(ns, name))
 
     def _delete_failed(self, ns: str, name: str, error: str) -> None:
         """Journal it and stop waiting for this app (cleanup deletes what is left, by label)."""
         with self._lock:
             self.state.mark_delete_failed(ns, name)
         self.journal.emit(journal.STAGE, name="delete_failed", detail={"app": name, "ns": ns, "error": error})
+
+
+def _after(attempts: int, error: str) -> str:
+    return error if attempts == 1 else f"gave up after {attempts} attempts: {error}"

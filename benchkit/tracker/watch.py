@@ -2,7 +2,9 @@
 
 List (paged) for a starting resourceVersion, then watch from it; when the stream ends or is cut,
 watch again from the last resourceVersion seen; after 410 Gone (that version was compacted away),
-list again and let the sink diff the list against what it has seen. Every step is journaled.
+list again and let the sink diff the list against what it has seen. Every step is journaled. The pause
+before a reconnection is the one retry policy's (`benchkit.kube.retry`: Retry-After when the server sent
+one, else bounded exponential backoff with jitter); a watch is never given up, so no attempt budget.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from kubernetes import client
-
-from benchkit.kube import rest
+from benchkit.errors import StatusError, TransportError
+from benchkit.kube import rest, retry
+from benchkit.kube.rest import ApiClient
 from benchkit.results import journal
 
 WATCH_TIMEOUT_S = 300
@@ -25,8 +27,9 @@ READ_SLACK_S = 60
 """Client read timeout beyond timeoutSeconds: a silent connection this long is dead."""
 CONNECT_TIMEOUT_S = 10
 PAGE_SIZE = 500
-BACKOFF = (0.2, 5.0)
-"""First and largest pause between reconnection attempts (exponential, with jitter)."""
+RECONNECT = retry.RetryPolicy(first_s=0.2, max_s=5.0)
+"""Pauses between reconnection attempts: 0.2 s doubling to 5 s, with jitter (or the server's Retry-After)."""
+_RNG = random.Random()
 QUIET_CLOSE_S = 1.0
 """A watch the server closes sooner than this without any event counts as a failure (backoff)."""
 RELIST_AFTER_EMPTY = 3
@@ -59,7 +62,7 @@ class Gone(Exception):
 class WatchLoop:
     """Keeps one collection observed until `stop()`; safe to stop from another thread."""
 
-    def __init__(self, api: client.ApiClient, collection: Collection, selector: str, sink: Sink, *,
+    def __init__(self, api: ApiClient, collection: Collection, selector: str, sink: Sink, *,
                  journal_: journal.Journal, stop: threading.Event) -> None:  # fmt: skip
         self.api, self.collection, self.selector, self.sink = api, collection, selector, sink
         self.journal, self._stop = journal_, stop
@@ -84,17 +87,17 @@ class WatchLoop:
                 failures += 1  # closed at once with nothing to say: do not hammer the server
                 if failures >= RELIST_AFTER_EMPTY:
                     self.rv = None  # a server that keeps ending our watch at once may have lost our version
-                self._stop.wait(_backoff(failures))
+                self._stop.wait(_backoff(failures, None))
             except Gone:
                 self._log("gone", "410 Gone: resourceVersion expired; listing again")
                 self.rv = None
-            except (rest.TransportError, client.ApiException) as exc:
+            except (TransportError, StatusError) as exc:
                 if self._stop.is_set():
                     return
                 # a stream cut after it delivered events is routine (a restart, a load balancer): retry at once-ish
                 failures = 1 if self._delivered else failures + 1
                 self._log("error", _describe(exc))
-                self._stop.wait(_backoff(failures))
+                self._stop.wait(_backoff(failures, exc))
 
     def stop(self) -> None:
         """Ask the loop to end and unblock a read in progress."""
@@ -116,7 +119,7 @@ class WatchLoop:
                 try:
                     body = rest.call(self.api, "GET", self.collection.path, query=query,
                                      timeout=(CONNECT_TIMEOUT_S, WATCH_TIMEOUT_S))  # fmt: skip
-                except client.ApiException as exc:
+                except StatusError as exc:
                     if exc.status == 410:
                         raise Gone from None
                     raise
@@ -140,7 +143,7 @@ class WatchLoop:
         try:
             self._stream = rest.WatchStream(self.api, self.collection.path, query,
                                             timeout=(CONNECT_TIMEOUT_S, WATCH_TIMEOUT_S + READ_SLACK_S))  # fmt: skip
-        except client.ApiException as exc:
+        except StatusError as exc:
             if exc.status == 410:
                 raise Gone from None
             raise
@@ -152,7 +155,7 @@ class WatchLoop:
                 if kind == "ERROR":
                     if obj.get("code") == 410:
                         raise Gone
-                    raise rest.TransportError(f"watch ERROR event: {obj.get('code')} {obj.get('message')}")
+                    raise TransportError(f"watch ERROR event: {obj.get('code')} {obj.get('message')}")
                 rv = (obj.get("metadata") or {}).get("resourceVersion")
                 if kind != "BOOKMARK":
                     self.sink.on_event(self.collection.resource, str(kind), obj)
@@ -171,11 +174,12 @@ class WatchLoop:
                           detail=f"{where}: {detail}" if detail else where, rv=rv or self.rv)  # fmt: skip
 
 
-def _backoff(failures: int) -> float:
-    return float(min(BACKOFF[1], BACKOFF[0] * 2 ** (failures - 1))) * random.uniform(0.5, 1.0)
+def _backoff(failures: int, exc: BaseException | None) -> float:
+    status, retry_after = retry.describe(exc) if exc is not None else (None, None)
+    return RECONNECT.pause(failures, status, retry_after, _RNG)
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, client.ApiException):
+    if isinstance(exc, StatusError):
         return f"HTTP {exc.status} {exc.reason}"
     return " ".join(str(exc).split())[:300]
