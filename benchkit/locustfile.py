@@ -10,8 +10,16 @@ lifecycle (the same one as `benchkit run`) in benchkit.orchestrate. `--jobs-per-
 
 from benchkit.load import session
 from benchkit.load.users import SparkApplicationUser
-from benchkit.orchestrate.plain import PlainRun
+from benchkit.settings.run import RunSettings
 
 __all__ = ["SparkApplicationUser"]
 
-session.register(start=PlainRun)
+
+def start(settings: RunSettings, side: session.Session) -> session.Run:
+    """The run lifecycle, imported on the first test_start (boto3, the kubernetes client: seconds of imports)."""
+    from benchkit.orchestrate.plain import PlainRun  # noqa: PLC0415
+
+    return PlainRun(settings, side)
+
+
+session.register(start=start)

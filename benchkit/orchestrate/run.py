@@ -235,10 +235,9 @@ def results(ctx: RunContext) -> None:
     ctx.summary = summary.write(ctx.run_dir)
     apps.write(ctx.run_dir)
     table.render(ctx.summary, ctx.run_dir, ctx.out)
-    if ctx.error is not None:  # the error's first clause; the whole of it is the CLI's last line
+    if ctx.error is not None:  # under the table, the error's first clause; the whole of it is stderr's last line
         headline = re.split(r" \(|; ", ctx.error, maxsplit=1)[0]
-        ctx.console.print(f"benchkit: run {ctx.run_id} end: {ctx.end_reason} ({headline})", highlight=False,
-                          soft_wrap=True)  # fmt: skip
+        ctx.out.print(f"end: {ctx.end_reason} ({headline})", highlight=False, soft_wrap=True)
 
 
 @contextmanager
