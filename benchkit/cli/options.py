@@ -29,6 +29,8 @@ _OPTIONS: list[Callable[[F], F]] = [
     click.option("--stack", help="Pulumi stack: read cluster details from `pulumi stack output --json`."),
     click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path), help="Default: runs/."),
     click.option("--timeout", help="Tracking time allowed after the last submission, e.g. 30m (default 30m)."),
+    click.option("--api-grace", help="How long the API server may stay unreachable before the run ends with an "
+                 "error, e.g. 30s (default 2m)."),
     click.option("--processes", type=int, help="Locust worker processes (default 1)."),
     click.option("--max-inflight", type=int, help="Cap on concurrent create calls (default 256)."),
     click.option("--operator-workers", type=int, help="Embedded twin / plan: Spark Operator workers."),

@@ -16,7 +16,7 @@ class LocustCsv:
     """Writes the history every second while running; `close()` writes the final totals."""
 
     def __init__(self, env: Environment, run_dir: Path) -> None:
-        self.base = str(Path(run_dir) / PREFIX)
+        self.env, self.base = env, str(Path(run_dir) / PREFIX)
         self.writer = stats.StatsCSVFileWriter(env, stats.PERCENTILES_TO_REPORT, self.base, full_history=True)
         self._greenlets = [gevent.spawn(self.writer.stats_writer)]
         if env.runner is not None:
@@ -28,11 +28,8 @@ class LocustCsv:
             greenlet.kill(block=True)
         self.writer.stats_history_flush()
         self.writer.close_files()
+        final = stats.StatsCSV(self.env, stats.PERCENTILES_TO_REPORT)  # Locust's public writers: header + rows
         with open(f"{self.base}_stats.csv", "w", newline="") as fh:
-            out = csv.writer(fh)
-            out.writerow(self.writer.requests_csv_columns)
-            self.writer._requests_data_rows(out)  # the same rows Locust's own writer produces
+            final.requests_csv(csv.writer(fh))
         with open(f"{self.base}_failures.csv", "w", newline="") as fh:
-            out = csv.writer(fh)
-            out.writerow(self.writer.failures_columns)
-            self.writer._failures_data_rows(out)
+            final.failures_csv(csv.writer(fh))

@@ -4,32 +4,29 @@ Per target: with `--stack` everything acts on the stack's EKS node groups (and t
 on the embedded twin `--prescale` waits for the twin's bench nodes and `--teardown` is the run's cleanup
 (the twin has no node-group API benchkit may call); `--autoscale` needs `--stack`. `--budget` always
 prices the run as on AWS (the default stack, or `--stack`'s), so the guard can be rehearsed locally.
+
+The lease, the budget meter and the autoscaler are context managers (`hold` steps of the lifecycle):
+each stops what it started when the run unwinds, whatever happened in between.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from benchkit.capacity import budget, janitor, lease, nodegroups, pricing, readiness, target
 from benchkit.capacity import teardown as teardown_mod
 from benchkit.capacity.readiness import GroupState
 from benchkit.errors import ConfigError
-from benchkit.kube.stack import read_stack_outputs
+from benchkit.kube.stack import StackOutputs, read_stack_outputs
 from benchkit.orchestrate import autoscale_run, planning
-from benchkit.orchestrate.context import RunContext, Step, insert_after
+from benchkit.orchestrate.context import RunContext
 from benchkit.results import journal
 from benchkit.settings.run import parse_min_max
 
 EMBEDDED_BENCH_GROUP = "bench"
 """The twin names its node groups by role."""
-TORN_DOWN = "torn_down"
-"""ctx.extras key: the teardown step scaled the stack's node group (a taken-over hold is not handed back)."""
-RUN_OVER = "run_over"
-"""ctx.extras key: tracking has ended; the budget meter still counts (teardown) but no longer stops anything."""
-OWNS_STACK = "owns_stack"
-"""ctx.extras key set by the lease step: this run may scale the stack's node groups (it holds the lease, or the
-stack has no lease and the run went ahead). A run refused or stopped before that step never scales anything."""
 
 
 def check(ctx: RunContext) -> None:
@@ -44,8 +41,7 @@ def check(ctx: RunContext) -> None:
         raise ConfigError("--prescale needs --stack (or the embedded twin): a plain --kubeconfig names no node group")
     outputs = read_stack_outputs(s.stack) if s.stack else None
     if outputs is not None:
-        aws = target.from_stack(outputs)
-        ctx.extras["aws"] = aws
+        aws = ctx.capacity.aws = target.from_stack(outputs)
         want = parse_min_max(s.autoscale, "autoscale")[1] if s.autoscale else s.nodes if s.prescale else None
         if want is not None:
             ref = aws.group("bench")
@@ -54,11 +50,11 @@ def check(ctx: RunContext) -> None:
         _budget_guard(ctx, outputs)
 
 
-def _budget_guard(ctx: RunContext, outputs: Any) -> None:
+def _budget_guard(ctx: RunContext, outputs: StackOutputs | None) -> None:
     s = ctx.settings
     assert s.budget is not None
     estimate = planning.plan_run(s, outputs=outputs)
-    ctx.extras["plan"] = estimate
+    ctx.capacity.plan = estimate
     usd = estimate.cost.total_usd
     if usd > s.budget and not s.yes:
         raise ConfigError(f"budget: the plan estimates ${usd:,.2f} for this run, over --budget ${s.budget:,.2f} "
@@ -68,16 +64,20 @@ def _budget_guard(ctx: RunContext, outputs: Any) -> None:
                       "the run stops and tears down if its elapsed cost passes it", highlight=False)  # fmt: skip
 
 
-def take_lease(ctx: RunContext) -> None:
-    """With --stack: hold the stack's lease for the whole run (a busy stack is exit 2, before anything)."""
-    aws = ctx.extras.get("aws")
+@contextmanager
+def lease_held(ctx: RunContext) -> Iterator[None]:
+    """With --stack: hold the stack's lease for the whole run (a busy stack is exit 2, before anything);
+    release it at the end (a `nodes scale` hold it took over goes back, unless the nodes were torn down)."""
+    aws = ctx.capacity.aws
     if aws is None or ctx.settings.stack is None:
+        yield
         return
     parameter = aws.lease_parameter
     if parameter is None:
         ctx.console.print("benchkit: the stack has no janitor (leaseParameter is null): no dead-man's switch for "
                           "this run; tear down yourself if benchkit dies", highlight=False)  # fmt: skip
-        ctx.extras[OWNS_STACK] = True
+        ctx.capacity.owns_stack = True
+        yield
         return
 
     def warn(exc: Exception) -> None:
@@ -86,12 +86,17 @@ def take_lease(ctx: RunContext) -> None:
     mine = lease.Lease(parameter, ctx.run_id, region=aws.region, takes_over=(janitor.NODES_SCALE,))
     keeper = lease.LeaseKeeper(mine, on_error=warn)
     keeper.start()
-    ctx.extras["lease"] = keeper
-    ctx.extras[OWNS_STACK] = True
+    ctx.capacity.lease = keeper
+    ctx.capacity.owns_stack = True
     if mine.took_over is not None:
         ctx.console.print(f"benchkit: took over the stack's lease from `benchkit nodes scale` "
                           f"({mine.took_over.get('holder')}); it goes back to that hold at the end unless the run "
                           "tears the nodes down", highlight=False)  # fmt: skip
+    try:
+        yield
+    finally:
+        ctx.capacity.lease = None
+        _release(ctx, keeper)
 
 
 def prescale(ctx: RunContext) -> None:
@@ -99,7 +104,7 @@ def prescale(ctx: RunContext) -> None:
     s = ctx.settings
     if not s.prescale or ctx.target is None or ctx.journal is None:
         return
-    aws = ctx.extras.get("aws")
+    aws = ctx.capacity.aws
     show = _progress(ctx, s.nodes)
     if aws is not None:
         ref = aws.group("bench")
@@ -113,26 +118,36 @@ def prescale(ctx: RunContext) -> None:
     ctx.journal.emit(journal.NODE_COUNT, group=name, desired=s.nodes, ready=ready, reason=how)
 
 
-def start_meter(ctx: RunContext) -> None:
-    """--budget: the cost meter thread, from right after the lease (node boot time counts, as the plan says)."""
+@contextmanager
+def metered(ctx: RunContext) -> Iterator[None]:
+    """--budget: the cost meter thread, from right after the lease (node boot time counts, as the plan says)
+    until after teardown (the nodes' drain counts too); then the final sample and the journal's `cost` stage."""
     s = ctx.settings
     if s.budget is None or ctx.target is None:
+        yield
         return
-    aws = ctx.extras.get("aws")
+    aws = ctx.capacity.aws
     region = aws.region if aws is not None else planning.region_of(planning.PriceOptions(), None)
     prices = pricing.resolve(region)
     api = ctx.target.api
     meter = budget.CostMeter(lambda: budget.hourly_rate(budget.nodes_by_type(api), prices), s.budget,
                              lambda spent: _over_budget(ctx, spent))  # fmt: skip
     meter.start()
-    ctx.extras["meter"] = meter
+    ctx.capacity.meter = meter
+    try:
+        yield
+    finally:
+        _stop_meter(ctx, meter)
 
 
-def start_autoscaler(ctx: RunContext) -> None:
-    """--autoscale: the first decision before the first submission (at least MIN nodes), then every 15 s."""
+@contextmanager
+def autoscaling(ctx: RunContext) -> Iterator[None]:
+    """--autoscale: the first decision before the first submission (at least MIN nodes), then every 15 s, until
+    the run unwinds (tracking is over)."""
     s = ctx.settings
-    aws = ctx.extras.get("aws")
+    aws = ctx.capacity.aws
     if not s.autoscale or aws is None:
+        yield
         return
     ref, groups = aws.group("bench"), nodegroups.NodeGroups(aws.region)
     scaler = autoscale_run.build(ctx, ref, groups, planning.rate_profile(s))
@@ -140,32 +155,23 @@ def start_autoscaler(ctx: RunContext) -> None:
                       f"{scaler.policy.pods_per_node})", highlight=False)  # fmt: skip
     scaler.step()
     scaler.start()
-    ctx.extras["autoscaler"] = scaler
-
-
-def stop_watchers(ctx: RunContext) -> None:
-    """After tracking: stop the autoscaler; the meter keeps counting (teardown's drain), but stops nothing now."""
-    scaler = ctx.extras.pop("autoscaler", None)
-    if scaler is not None:
+    ctx.capacity.autoscaler = scaler
+    try:
+        yield
+    finally:
+        ctx.capacity.autoscaler = None
         scaler.stop()
         for error in scaler.errors[-3:]:
             ctx.console.print(f"benchkit: autoscaler: {error}", highlight=False)
-    ctx.extras[RUN_OVER] = True
-    if ctx.extras.get("abort") == "budget":
-        ctx.end_reason = "budget"
 
 
-def stop_meter(ctx: RunContext) -> None:
+def _stop_meter(ctx: RunContext, meter: budget.CostMeter) -> None:
     """After teardown: the final sample (the nodes' drain included) and the `cost` stage in the journal."""
-    meter = ctx.extras.get("meter")
-    if meter is None:
-        return
-    spent = meter.stop()
-    ctx.extras["spent_usd"] = spent
+    spent = ctx.capacity.spent_usd = meter.stop()
     if ctx.journal is not None:
         ctx.journal.emit(journal.STAGE, name="cost", detail={"elapsed_usd": round(spent, 4),
                          "budget_usd": ctx.settings.budget, "exceeded": meter.exceeded,
-                         "stopped_run": ctx.extras.get("abort") == "budget"})  # fmt: skip
+                         "stopped_run": ctx.capacity.budget_abort})  # fmt: skip
 
 
 def teardown(ctx: RunContext) -> None:
@@ -176,14 +182,14 @@ def teardown(ctx: RunContext) -> None:
     of the run that holds the lease.
     """
     s = ctx.settings
-    if not (s.teardown or ctx.extras.get("abort") == "budget") or ctx.target is None or ctx.journal is None:
+    if not (s.teardown or ctx.capacity.budget_abort) or ctx.target is None or ctx.journal is None:
         return
-    aws = ctx.extras.get("aws")
+    aws = ctx.capacity.aws
     ctx.journal.emit(journal.STAGE, name="teardown", detail={"stack": s.stack})
     if aws is None:
         ctx.console.print("benchkit: teardown: no --stack: deleting the run's objects only (no node group to scale)",
                           highlight=False)  # fmt: skip
-    elif not ctx.extras.get(OWNS_STACK):
+    elif not ctx.capacity.owns_stack:
         ctx.console.print("benchkit: teardown: this run does not hold the stack's lease: deleting the run's objects "
                           "only, its node groups are left alone", highlight=False)  # fmt: skip
         aws = None
@@ -199,7 +205,7 @@ def teardown(ctx: RunContext) -> None:
         _print_lines(ctx, exc.report.lines())
         raise
     finally:
-        ctx.extras[TORN_DOWN] = bool(groups)
+        ctx.capacity.torn_down = bool(groups)
     _print_lines(ctx, report.lines())
 
 
@@ -208,12 +214,9 @@ def _print_lines(ctx: RunContext, lines: list[str]) -> None:
         ctx.console.print(f"benchkit: {line.strip()}", highlight=False)
 
 
-def release_lease(ctx: RunContext) -> None:
+def _release(ctx: RunContext, keeper: lease.LeaseKeeper) -> None:
     """Release the run's lease; a `nodes scale` hold it took over goes back to it unless the nodes were torn down."""
-    keeper = ctx.extras.pop("lease", None)
-    if keeper is None:
-        return
-    released = keeper.stop(hand_back=not ctx.extras.get(TORN_DOWN))
+    released = keeper.stop(hand_back=not ctx.capacity.torn_down)
     prior = keeper.lease.took_over
     if released and prior is not None:
         left = float(prior["expires"]) - time.time()
@@ -222,39 +225,26 @@ def release_lease(ctx: RunContext) -> None:
 
 
 def verdict(ctx: RunContext) -> None:
-    if ctx.extras.get("abort") == "budget":
-        spent, cap = ctx.extras.get("spent_usd", 0.0), ctx.settings.budget or 0.0
+    """Last of all: a run the budget stopped is an error (exit 1), after its results and teardown."""
+    if ctx.capacity.budget_abort:
+        spent, cap = ctx.capacity.spent_usd or 0.0, ctx.settings.budget or 0.0
         raise budget.BudgetExceeded(f"budget: the run's elapsed cost ${spent:,.2f} passed --budget ${cap:,.2f}: "
                                     f"stopped and torn down; results in {ctx.run_dir}")  # fmt: skip
-
-
-def add_to(pipeline: list[Step]) -> list[Step]:
-    """The run pipeline with the capacity steps in place."""
-    p = insert_after(pipeline, "validate", Step("capacity_check", check))
-    p = insert_after(p, "preflight", Step("lease", take_lease))
-    p = insert_after(p, "lease", Step("budget_meter", start_meter))
-    p = insert_after(p, "manifest", Step("prescale", prescale))
-    p = insert_after(p, "prescale", Step("autoscale", start_autoscaler))
-    p = insert_after(p, "track", Step("capacity_stop", stop_watchers, always=True))
-    p = insert_after(p, "cleanup", Step("teardown", teardown, always=True))
-    p = insert_after(p, "teardown", Step("budget_final", stop_meter, always=True))
-    p = insert_after(p, "budget_final", Step("lease_release", release_lease, always=True))
-    return [*p, Step("budget_verdict", verdict, always=True)]
 
 
 def _over_budget(ctx: RunContext, spent: float) -> None:
     """Called by the meter thread: stop submitting and tracking, as two Ctrl-C would (nothing once tracking ended:
     the journal's `cost` stage still says the budget was exceeded)."""
-    if ctx.extras.get(RUN_OVER):
+    if ctx.tracking_over:
         return
-    ctx.extras["abort"] = "budget"
+    ctx.capacity.budget_abort = True
     ctx.console.print(f"benchkit: budget: elapsed cost ${spent:,.2f} passed ${ctx.settings.budget:,.2f}: stopping",
                       highlight=False)  # fmt: skip
     ctx.interrupt()
     ctx.interrupt()
 
 
-def _progress(ctx: RunContext, count: int) -> Any:
+def _progress(ctx: RunContext, count: int) -> Callable[[GroupState, float], None]:
     last: dict[str, str] = {}
 
     def show(state: GroupState, elapsed: float) -> None:

@@ -1,7 +1,7 @@
-"""The run pipeline's observation steps: Prometheus (given, local, or port-forwarded), collection, report, SLOs.
+"""The run lifecycle's observation steps: Prometheus (given, local, or port-forwarded), collection, report, SLOs.
 
-    validate -> check_prometheus -> target -> start_prometheus -> ... -> results -> collect -> report -> slo
-    -> stop_prometheus -> stop_target
+`check_prometheus` before anything starts; `local_prometheus` held from right after the target until the
+end; `collect`, `report` and `slo` when the run unwinds, after its results and before Prometheus stops.
 
 Where metrics come from: `--prometheus-url URL`; else, on the embedded twin, a local Prometheus scraping
 it (when the binary is installed); else, with `--stack`, a port-forward to the stack's Prometheus opened
@@ -11,22 +11,21 @@ for the collection. `--prometheus-url off` turns collection off.
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlparse
 
 from benchkit.errors import BenchkitError, ConfigError
 from benchkit.observe import collect as collection
 from benchkit.observe import local, portforward
 from benchkit.observe.promql import PromClient, QueryError
-from benchkit.orchestrate.context import RunContext, Step, insert_after
+from benchkit.orchestrate.context import Metrics, RunContext
 from benchkit.report import slo as gates
 from benchkit.report.report import write_report
 from benchkit.results import journal
 
 OFF = "off"
 LOCAL_SCRAPE_INTERVAL_S = 1.0
-PROMETHEUS = "prometheus"
-"""ctx.extras key: {"url", "scrape_interval", "local": LocalPrometheus | None, "source"}."""
 
 
 def check_prometheus(ctx: RunContext) -> None:
@@ -41,40 +40,44 @@ def check_prometheus(ctx: RunContext) -> None:
         PromClient(url, timeout=10).instant("vector(1)")
     except QueryError as exc:
         raise ConfigError(f"prometheus-url: {url} does not answer PromQL queries: {exc}") from None
-    ctx.extras[PROMETHEUS] = {"url": url, "scrape_interval": collection.DEFAULT_SCRAPE_INTERVAL_S, "source": url}
+    ctx.metrics = Metrics(url, collection.DEFAULT_SCRAPE_INTERVAL_S, source=url)
 
 
-def start_prometheus(ctx: RunContext) -> None:
-    """On the embedded twin, without --prometheus-url: a local Prometheus scraping the twin every second."""
+@contextmanager
+def local_prometheus(ctx: RunContext) -> Iterator[None]:
+    """On the embedded twin, without --prometheus-url: a local Prometheus scraping the twin every second,
+    until the run's metrics are collected."""
     s = ctx.settings
-    if s.prometheus_url is not None or ctx.twin is None:
-        return
-    binary = local.find_binary()
-    if binary is None:
+    binary = local.find_binary() if s.prometheus_url is None and ctx.twin is not None else None
+    if s.prometheus_url is None and ctx.twin is not None and binary is None:
         ctx.console.print(f"benchkit: no Prometheus binary, metrics/ stays empty: {local.INSTALL_HINT}",
                           highlight=False, soft_wrap=True)  # fmt: skip
+    if binary is None or ctx.twin is None:
+        yield
         return
     twin = ctx.twin
     target = local.ScrapeTarget("twin", f"{twin.url}/metrics", token=twin.token, ca_file=twin.ca_file)
     prom = local.LocalPrometheus([target], scrape_interval=LOCAL_SCRAPE_INTERVAL_S, binary=binary)
-    ctx.extras[PROMETHEUS] = {"url": "", "scrape_interval": LOCAL_SCRAPE_INTERVAL_S, "local": prom}
     started = time.monotonic()
-    prom.start()
-    prom.wait_for_targets()  # its first scrape comes ~5 s after start; wait so the run's start is on record
-    ctx.extras[PROMETHEUS].update(url=prom.url, source="local Prometheus scraping the embedded twin")
-    ctx.console.print(f"benchkit: local Prometheus at {prom.url} scraping the twin every "
-                      f"{LOCAL_SCRAPE_INTERVAL_S:g} s (ready in {time.monotonic() - started:.1f} s)",
-                      highlight=False, soft_wrap=True)  # fmt: skip
+    try:
+        prom.start()
+        prom.wait_for_targets()  # its first scrape comes ~5 s after start; wait so the run's start is on record
+        ctx.metrics = Metrics(prom.url, LOCAL_SCRAPE_INTERVAL_S, "local Prometheus scraping the embedded twin", prom)
+        ctx.console.print(f"benchkit: local Prometheus at {prom.url} scraping the twin every "
+                          f"{LOCAL_SCRAPE_INTERVAL_S:g} s (ready in {time.monotonic() - started:.1f} s)",
+                          highlight=False, soft_wrap=True)  # fmt: skip
+        yield
+    finally:
+        prom.stop()
 
 
 def collect_metrics(ctx: RunContext) -> None:
     """Query every profile over the run's window into metrics/; failures are reported, never fatal."""
     if ctx.run_dir is None or not (ctx.run_dir / journal.EVENTS_FILE).is_file() or ctx.settings.prometheus_url == OFF:
         return
-    info: dict[str, Any] = ctx.extras.get(PROMETHEUS) or {}
     try:
-        if info.get("url"):
-            _collect(ctx, info["url"], info["scrape_interval"], info.get("source", info["url"]))
+        if ctx.metrics is not None:
+            _collect(ctx, ctx.metrics.url, ctx.metrics.scrape_interval, ctx.metrics.source)
         elif ctx.settings.stack is not None:
             _collect_via_stack(ctx, ctx.settings.stack)
     except BenchkitError as exc:
@@ -117,26 +120,12 @@ def slo_step(ctx: RunContext) -> None:
     if not ctx.settings.slo or ctx.run_dir is None or ctx.summary is None:
         return
     results = gates.evaluate_settings(ctx.settings.slo, ctx.summary)
-    gates.write_junit(ctx.run_dir / gates.JUNIT_FILE, results, ctx.run_id, ctx.summary.get("duration_s"))
+    duration = ctx.summary.get("duration_s")
+    seconds = float(duration) if isinstance(duration, int | float) else None
+    gates.write_junit(ctx.run_dir / gates.JUNIT_FILE, results, ctx.run_id, seconds)
     for r in results:
         ctx.console.print(f"benchkit: SLO {'ok    ' if r.passed else 'BREACH'} {r.slo.text}: {r.message}",
                           highlight=False, soft_wrap=True)  # fmt: skip
     if ctx.interrupts:
         return  # an interrupted run exits 130; junit.xml still says what held
     gates.raise_on_breach(results)
-
-
-def stop_prometheus(ctx: RunContext) -> None:
-    prom = (ctx.extras.get(PROMETHEUS) or {}).get("local")
-    if prom is not None:
-        prom.stop()
-
-
-def add_to(pipeline: list[Step]) -> list[Step]:
-    """The run pipeline with the observation steps in place."""
-    out = insert_after(pipeline, "validate", Step("check_prometheus", check_prometheus))
-    out = insert_after(out, "target", Step("start_prometheus", start_prometheus))
-    out = insert_after(out, "results", Step("collect", collect_metrics, always=True))
-    out = insert_after(out, "collect", Step("report", report_step, always=True))
-    out = insert_after(out, "report", Step("slo", slo_step, always=True))
-    return insert_after(out, "slo", Step("stop_prometheus", stop_prometheus, always=True))

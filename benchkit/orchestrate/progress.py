@@ -31,6 +31,8 @@ class Snapshot:
     target_per_min: float | None
     deadline_in_s: float | None = None
     """Seconds left before --timeout ends the tracking."""
+    unreachable_s: float | None = None
+    """Seconds since the API server last answered the tracker's watches (None while it answers)."""
 
 
 class Progress:
@@ -85,6 +87,8 @@ class Progress:
         elif s.deadline_in_s is not None:
             waiting = s.submitted - s.create_failed - s.completed - s.failed
             parts.append(f"waiting for {max(0, waiting)} (timeout in {max(0.0, s.deadline_in_s):.0f}s)")
+        if s.unreachable_s is not None:
+            parts.append(f"API server unreachable for {s.unreachable_s:.0f} s; watches reconnecting")
         return " | ".join(parts)
 
     def _render(self) -> Text:

@@ -1,13 +1,13 @@
-"""The target step: connect to the given cluster, or start the embedded twin when none is given."""
+"""The target step: connect to the given cluster, or start the embedded twin (stopped at the end) when none is given."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from benchkit.errors import BenchkitError
 from benchkit.kube import connect
 from benchkit.kube.stack import read_stack_outputs
-from benchkit.orchestrate.context import RunContext
+from benchkit.orchestrate.context import KubeAccess, RunContext
 from benchkit.settings.run import DEFAULT_TWIN_PROFILE
 from benchkit.twin.config import TwinOptions
 from benchkit.twin.process import TwinProcess
@@ -15,28 +15,26 @@ from benchkit.twin.process import TwinProcess
 TWIN_START_TIMEOUT_S = 60.0
 
 
-def start_target(ctx: RunContext) -> None:
+@contextmanager
+def connected(ctx: RunContext) -> Iterator[None]:
+    """The cluster given (--kubeconfig, --context, --stack), or the embedded twin for the whole run."""
     s = ctx.settings
     if s.embedded:
-        _start_twin(ctx)
+        with _twin(ctx):
+            yield
         return
     if s.stack is not None:
         outputs = read_stack_outputs(s.stack)
         ctx.target = connect.connect(context=s.context, stack=outputs)
-        ctx.kube = {"stack": s.stack, "stack_kubeconfig": outputs.kubeconfig, "context": s.context}
+        ctx.kube = KubeAccess(context=s.context, stack=s.stack, stack_kubeconfig=outputs.kubeconfig)
     else:
         ctx.target = connect.connect(s.kubeconfig, s.context)
-        ctx.kube = {"kubeconfig": str(connect.kubeconfig_path(s.kubeconfig)), "context": s.context}
+        ctx.kube = KubeAccess(kubeconfig=str(connect.kubeconfig_path(s.kubeconfig)), context=s.context)
     ctx.secrets = secrets_of(ctx.target)
+    yield
 
 
-def stop_target(ctx: RunContext) -> None:
-    if ctx.twin is not None:
-        ctx.twin.close()
-        ctx.twin = None
-
-
-def twin_settings(ctx: RunContext) -> dict[str, Any] | None:
+def twin_settings(ctx: RunContext) -> dict[str, object] | None:
     """The embedded twin's model settings, for the manifest."""
     if ctx.twin is None:
         return None
@@ -45,7 +43,8 @@ def twin_settings(ctx: RunContext) -> dict[str, Any] | None:
             "operator_cpus": o.operator_cpus, "namespaces": list(o.namespaces), "seed": o.seed}  # fmt: skip
 
 
-def _start_twin(ctx: RunContext) -> None:
+@contextmanager
+def _twin(ctx: RunContext) -> Iterator[None]:
     s = ctx.settings
     namespaces = tuple(dict.fromkeys(("default", *s.spark_namespaces)))
     options = TwinOptions(nodes=s.nodes, profile=s.twin_profile or DEFAULT_TWIN_PROFILE,
@@ -58,16 +57,12 @@ def _start_twin(ctx: RunContext) -> None:
         f"operator workers {workers})",
         highlight=False, soft_wrap=True,
     )  # fmt: skip
-    twin = TwinProcess(options, start_timeout=TWIN_START_TIMEOUT_S)
-    try:
-        twin.start()
-    except BenchkitError:
-        twin.close()
-        raise
-    ctx.twin = twin
-    ctx.target = connect.connect(twin.kubeconfig)
-    ctx.kube = {"kubeconfig": str(twin.kubeconfig), "context": None}
-    ctx.secrets = secrets_of(ctx.target)
+    with TwinProcess(options, start_timeout=TWIN_START_TIMEOUT_S) as twin:  # closed even if it failed to start
+        ctx.twin = twin
+        ctx.target = connect.connect(twin.kubeconfig)
+        ctx.kube = KubeAccess(kubeconfig=str(twin.kubeconfig))
+        ctx.secrets = secrets_of(ctx.target)
+        yield
 
 
 def secrets_of(target: connect.Target) -> list[str]:

@@ -54,6 +54,8 @@ class RunSettings:
     results_dir: Path = Path("runs")
     timeout: float = 1800.0
     """Seconds to keep tracking after the last submission before giving up on unfinished apps."""
+    api_grace: float = 120.0
+    """Seconds the API server may stay unreachable before the run ends with an error (exit 1)."""
     processes: int = 1
     """Locust worker processes."""
     max_inflight: int = 256
@@ -160,7 +162,7 @@ def build(scenario: dict[str, Any] | None = None, overrides: dict[str, Any] | No
 
 
 def _coerce(name: str, value: Any) -> Any:  # noqa: PLR0911 - one branch per kind of setting
-    if name in ("timeout", "app_seconds"):
+    if name in ("timeout", "app_seconds", "api_grace"):
         return parse_duration(value, name.replace("_", "-"))
     if name == "spark_namespaces":
         items = value.split(",") if isinstance(value, str) else list(value)
@@ -223,6 +225,8 @@ def validate(s: RunSettings) -> None:  # noqa: PLR0912 - a flat list of independ
         raise ConfigError(f"twin-profile must be one of {', '.join(TWIN_PROFILES)}, got {s.twin_profile!r}")
     if s.app_seconds < 0 or s.timeout <= 0:
         raise ConfigError("app-seconds must be >= 0 and timeout > 0")
+    if s.api_grace <= 0:
+        raise ConfigError(f"api-grace must be > 0, got {s.api_grace:g}")
     if s.operator_workers is not None and s.operator_workers < 1:
         raise ConfigError(f"operator-workers must be >= 1, got {s.operator_workers}")
     if s.operator_cpus is not None and s.operator_cpus <= 0:

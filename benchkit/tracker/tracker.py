@@ -17,6 +17,7 @@ from benchkit.kube import labels, rest, retry
 from benchkit.kube.rest import ApiClient
 from benchkit.results import journal
 from benchkit.spark import states, template
+from benchkit.tracker.contact import Contact
 from benchkit.tracker.state import Counts, Event, TrackState
 from benchkit.tracker.watch import Collection, WatchLoop
 
@@ -56,7 +57,9 @@ class Tracker:
         self._stop = threading.Event()
         self._deletes: queue.Queue[tuple[str, str] | None] = queue.Queue()
         selector = labels.run_selector(run_id)
-        self.loops = [WatchLoop(self.api, c, selector, self, journal_=journal_, stop=self._stop)
+        self.contact = Contact(journal_)
+        """Whether the API server answers the watch loops (lost/regained are journaled)."""
+        self.loops = [WatchLoop(self.api, c, selector, self, journal_=journal_, stop=self._stop, contact=self.contact)
                       for c in collections(self.namespaces, scope)]  # fmt: skip
         self._threads: list[threading.Thread] = []
 

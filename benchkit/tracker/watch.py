@@ -20,6 +20,7 @@ from benchkit.errors import StatusError, TransportError
 from benchkit.kube import rest, retry
 from benchkit.kube.rest import ApiClient
 from benchkit.results import journal
+from benchkit.tracker.contact import Contact
 
 WATCH_TIMEOUT_S = 300
 """Server-side timeoutSeconds of one watch request (the API server's own default is 5-10 minutes)."""
@@ -63,9 +64,11 @@ class WatchLoop:
     """Keeps one collection observed until `stop()`; safe to stop from another thread."""
 
     def __init__(self, api: ApiClient, collection: Collection, selector: str, sink: Sink, *,
-                 journal_: journal.Journal, stop: threading.Event) -> None:  # fmt: skip
+                 journal_: journal.Journal, stop: threading.Event, contact: Contact | None = None) -> None:  # fmt: skip
         self.api, self.collection, self.selector, self.sink = api, collection, selector, sink
         self.journal, self._stop = journal_, stop
+        self.contact = contact
+        """Told whether each request got an answer (None: nobody asks)."""
         self.requests = 0
         """API requests made (list pages + watch opens)."""
         self.rv: str | None = None
@@ -94,6 +97,7 @@ class WatchLoop:
             except (TransportError, StatusError) as exc:
                 if self._stop.is_set():
                     return
+                self._answered(None if isinstance(exc, StatusError) else _describe(exc))
                 # a stream cut after it delivered events is routine (a restart, a load balancer): retry at once-ish
                 failures = 1 if self._delivered else failures + 1
                 self._log("error", _describe(exc))
@@ -123,6 +127,7 @@ class WatchLoop:
                     if exc.status == 410:
                         raise Gone from None
                     raise
+                self._answered(None)
                 meta = body.get("metadata") or {}
                 if first_rv[0] is None:
                     first_rv[0] = meta.get("resourceVersion")
@@ -147,6 +152,7 @@ class WatchLoop:
             if exc.status == 410:
                 raise Gone from None
             raise
+        self._answered(None)
         self._log("open", "", rv=self.rv)
         delivered = False
         try:
@@ -167,6 +173,11 @@ class WatchLoop:
         if not self._stop.is_set():
             self._log("closed", "stream ended by the server", rv=self.rv)
         return delivered
+
+    def _answered(self, error: str | None) -> None:
+        """Tell the contact monitor: an answer (None), or the error of a request that got none."""
+        if self.contact is not None:
+            self.contact.answered() if error is None else self.contact.failed(error)
 
     def _log(self, what: str, detail: str, rv: str | None = None) -> None:
         where = self.collection.namespace or "*"

@@ -106,12 +106,13 @@ def test_autoscale_sizes_the_group_and_journals_every_decision(env: FakeStack, t
 
 def test_the_budget_meter_covers_node_boot_and_drain() -> None:
     """The plan charges boot (pre-scale) and drain (after teardown) time, so the meter runs across both."""
-    from benchkit.orchestrate.run import PIPELINE
+    from benchkit.orchestrate.run import LIFECYCLE, UNWIND
 
-    names = [step.name for step in PIPELINE]
+    names = [step.name for step in LIFECYCLE]
     assert names.index("lease") < names.index("budget_meter") < names.index("manifest") < names.index("prescale")
-    assert names.index("teardown") < names.index("budget_final") < names.index("results")
-    assert next(step for step in PIPELINE if step.name == "budget_final").always
+    # unwinding: teardown (the drain), then the meter's final sample, then the results
+    assert UNWIND.index("teardown") < UNWIND.index("budget_meter") < UNWIND.index("results")
+    assert next(step for step in LIFECYCLE if step.name == "budget_meter").hold is not None
 
 
 def test_busy_stack_is_refused_before_anything_starts(env: FakeStack, param: str) -> None:
@@ -119,7 +120,7 @@ def test_busy_stack_is_refused_before_anything_starts(env: FakeStack, param: str
     ctx = _ctx(total_jobs=3, prescale=True, nodes=2, stack=STACK)
     capacity_steps.check(ctx)
     with pytest.raises(ConfigError, match=r"^stack is busy: lease held by run someone-else \(alice@laptop\) for "):
-        capacity_steps.take_lease(ctx)  # the step right after preflight: no run folder, no node yet
+        capacity_steps.lease_held(ctx).__enter__()  # the step right after preflight: no run folder, no node yet
     assert env.scaling("bench")["desiredSize"] == 0
     assert lease_value(param)["run_id"] == "someone-else"
 
@@ -156,7 +157,7 @@ def test_only_the_lease_holder_scales_in_teardown(env: FakeStack, param: str, tm
     capacity_steps.check(ctx)
     ctx.target = connect(stack=read_stack_outputs(STACK))
     with pytest.raises(ConfigError, match="stack is busy"):
-        capacity_steps.take_lease(ctx)
+        capacity_steps.lease_held(ctx).__enter__()
     ctx.journal = journal.Journal(_run_dir(ctx), src="orchestrator")  # even as if the run had started
     capacity_steps.teardown(ctx)
     assert env.scaling("bench")["desiredSize"] == 2
@@ -168,17 +169,15 @@ def test_a_run_takes_over_a_nodes_scale_hold_and_gives_it_back(env: FakeStack, p
     held = lease_value(param)
     ctx = _ctx(total_jobs=3, stack=STACK, results_dir=str(tmp_path))
     capacity_steps.check(ctx)
-    capacity_steps.take_lease(ctx)
-    assert lease_value(param)["run_id"] == "check" and ctx.extras[capacity_steps.OWNS_STACK]
-    capacity_steps.release_lease(ctx)
+    with capacity_steps.lease_held(ctx):
+        assert lease_value(param)["run_id"] == "check" and ctx.capacity.owns_stack
     assert lease_value(param) == held  # the hold is back: the pre-scaled nodes stay for the next run
     ctx = _ctx(total_jobs=3, stack=STACK, results_dir=str(tmp_path), teardown=True)
     capacity_steps.check(ctx)
     ctx.target = connect(stack=read_stack_outputs(STACK))
-    capacity_steps.take_lease(ctx)
-    ctx.journal = journal.Journal(_run_dir(ctx), src="orchestrator")
-    capacity_steps.teardown(ctx)  # --teardown: the bench group goes to zero, so the hold is not handed back
-    capacity_steps.release_lease(ctx)
+    with capacity_steps.lease_held(ctx):
+        ctx.journal = journal.Journal(_run_dir(ctx), src="orchestrator")
+        capacity_steps.teardown(ctx)  # --teardown: the bench group goes to zero, so the hold is not handed back
     assert env.scaling("bench")["desiredSize"] == 0 and lease_value(param)["run_id"] is None
 
 
@@ -220,10 +219,11 @@ def test_checks_before_start(env: FakeStack, overrides: dict[str, Any], message:
 def test_budget_within_or_forced(env: FakeStack) -> None:
     ctx = _ctx(budget=0.01, total_jobs=10, app_seconds=60, yes=True)
     capacity_steps.check(ctx)  # over budget, but --yes
-    assert ctx.extras["plan"].cost.total_usd > 0.01
+    assert ctx.capacity.plan is not None and ctx.capacity.plan.cost.total_usd > 0.01
     ctx = _ctx(budget=1000.0, total_jobs=10, app_seconds=60, stack=STACK)
     capacity_steps.check(ctx)
-    assert ctx.extras["aws"].cluster == env.cluster and ctx.extras["plan"].cost.prices.region == env.region
+    assert ctx.capacity.aws is not None and ctx.capacity.plan is not None
+    assert ctx.capacity.aws.cluster == env.cluster and ctx.capacity.plan.cost.prices.region == env.region
 
 
 def embedded_run(results: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -266,11 +266,11 @@ def test_budget_abort_stops_and_tears_down(tmp_path: Path) -> None:
 def test_a_stack_without_janitor_gets_no_lease(env: FakeStack, param: str) -> None:
     ctx = _ctx(total_jobs=3, stack=STACK)
     capacity_steps.check(ctx)  # a plain --stack run: the lease is taken whatever the flags
-    ctx.extras["aws"] = dataclasses.replace(ctx.extras["aws"], lease_parameter=None)  # janitorEnabled false
-    capacity_steps.take_lease(ctx)
-    assert "lease" not in ctx.extras
-    ctx.extras["aws"] = dataclasses.replace(ctx.extras["aws"], lease_parameter=param)
-    capacity_steps.take_lease(ctx)
-    assert lease_value(param)["run_id"] == "check"
-    capacity_steps.release_lease(ctx)
+    assert ctx.capacity.aws is not None
+    ctx.capacity.aws = dataclasses.replace(ctx.capacity.aws, lease_parameter=None)  # janitorEnabled false
+    with capacity_steps.lease_held(ctx):
+        assert ctx.capacity.lease is None and ctx.capacity.owns_stack
+    ctx.capacity.aws = dataclasses.replace(ctx.capacity.aws, lease_parameter=param)
+    with capacity_steps.lease_held(ctx):
+        assert lease_value(param)["run_id"] == "check"
     assert lease_value(param)["run_id"] is None

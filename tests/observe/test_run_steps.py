@@ -9,18 +9,20 @@ from rich.console import Console
 
 from benchkit.orchestrate import observe_steps
 from benchkit.orchestrate.context import RunContext
-from benchkit.orchestrate.run import PIPELINE
+from benchkit.orchestrate.run import LIFECYCLE, UNWIND
 from benchkit.settings import run as run_settings
+from benchkit.twin.process import TwinProcess
 
 
 def test_steps_sit_between_the_run_steps() -> None:
-    names = [s.name for s in PIPELINE]
+    names = [s.name for s in LIFECYCLE]
     assert names.index("validate") < names.index("check_prometheus") < names.index("target")
-    assert names.index("target") < names.index("start_prometheus") < names.index("submit")
-    assert names.index("results") < names.index("collect") < names.index("report") < names.index("slo")
-    assert names.index("slo") < names.index("stop_prometheus") < names.index("stop_target")
-    always = {s.name for s in PIPELINE if s.always}
-    assert {"collect", "report", "slo", "stop_prometheus"} <= always
+    assert names.index("target") < names.index("prometheus") < names.index("submit")
+    # when the run unwinds: results, then metrics, report and SLOs, then Prometheus stops, then the target
+    assert UNWIND.index("results") < UNWIND.index("collect") < UNWIND.index("report") < UNWIND.index("slo")
+    assert UNWIND.index("slo") < UNWIND.index("prometheus") < UNWIND.index("target")
+    unwinding = set(UNWIND)
+    assert {"collect", "report", "slo", "prometheus"} <= unwinding
 
 
 def test_bad_prometheus_url_is_exit_2_before_anything_is_created(tmp_path: Path) -> None:
@@ -35,10 +37,10 @@ def test_bad_prometheus_url_is_exit_2_before_anything_is_created(tmp_path: Path)
 def test_off_collects_nothing_and_starts_nothing(tmp_path: Path) -> None:
     settings = run_settings.build({"prometheus_url": "off"})
     ctx = RunContext(settings=settings, console=Console(file=open("/dev/null", "w")), out=Console())  # noqa: SIM115
-    ctx.twin = object()  # an embedded run: without `off` a local Prometheus would start
+    ctx.twin = TwinProcess(workdir=tmp_path / "twin")  # embedded (never started): without `off`, a local Prometheus
     ctx.run_dir = tmp_path
     (tmp_path / "events.jsonl").write_text("")
     observe_steps.check_prometheus(ctx)
-    observe_steps.start_prometheus(ctx)
-    observe_steps.collect_metrics(ctx)
-    assert observe_steps.PROMETHEUS not in ctx.extras and not (tmp_path / "metrics").exists()
+    with observe_steps.local_prometheus(ctx):
+        observe_steps.collect_metrics(ctx)
+    assert ctx.metrics is None and not (tmp_path / "metrics").exists()

@@ -53,7 +53,8 @@ def test_cluster_dying_mid_run_is_one_error_line_exit_1_and_end_error(make_twin,
     errors = [line for line in err.splitlines() if "error" in line.lower()]
     assert errors == [err.strip().splitlines()[-1]], err[-3000:]  # one error line, the last one
     assert errors[0].startswith(f"benchkit: error: cleanup of run {run_dir.name}: no answer from the API server")
-    assert errors[0].endswith(f"`benchkit teardown --run {run_dir.name}` deletes them)")
+    teardown = f"benchkit teardown --kubeconfig {twin.kubeconfig} --run {run_dir.name}"
+    assert errors[0].endswith(f"`{teardown}` deletes them)")
     s = load_summary(run_dir)
     assert s["end"] == "error" and s["jobs"]["created"] == 10
     assert "end: error" in out and f"results: {run_dir}" in out
