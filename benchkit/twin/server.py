@@ -26,8 +26,8 @@ from benchkit.twin.faults import Faults
 from benchkit.twin.metrics import RequestKey, RequestStats, TwinCollector, registry, render
 from benchkit.twin.model.interface import ModelFactory
 from benchkit.twin.restore import refeed, seed_cluster
-from benchkit.twin.status import ApiFailure
-from benchkit.twin.store import Store
+from benchkit.twin.status import ApiFailure, from_storage
+from benchkit.twin.store import StorageError, Store
 
 log = logging.getLogger(__name__)
 _WRITES = ("POST", "PUT", "PATCH", "DELETE", "DELETECOLLECTION")
@@ -190,7 +190,8 @@ class TwinServer:
                 resp = await self._resource(request, route, verb, key)
             code = resp.status
             return resp
-        except ApiFailure as exc:
+        except (ApiFailure, StorageError) as caught:
+            exc = from_storage(caught) if isinstance(caught, StorageError) else caught
             code = exc.code
             headers = {"Retry-After": "1"} if exc.code in (429, 503, 504) else None
             return web.Response(body=exc.to_bytes(), status=exc.code, content_type="application/json", headers=headers)
