@@ -10,7 +10,6 @@ SparkApplications, whose kind kubectl's scheme does not know); `apply --server-s
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import uuid
 from pathlib import Path
@@ -22,9 +21,9 @@ from kubernetes import client
 
 from benchkit.twin.process import TwinProcess
 
-from .helpers import GROUP, PLURAL, VERSION, Clients, app, wait_until
+from .helpers import GROUP, PLURAL, VERSION, Clients, app, find_kubectl, wait_until
 
-KUBECTL = shutil.which("kubectl")
+KUBECTL = find_kubectl()
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed (scripts/ensure-kubectl.sh)")
 
 
