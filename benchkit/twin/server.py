@@ -183,6 +183,8 @@ class TwinServer:
             route = parse_path(parts) if len(parts) >= 3 and parts[0] in ("api", "apis") else None
             if route is None:
                 key = ("GET" if request.method == "GET" else request.method, "", "", "", "", "")
+                if request.method != "GET" and parts[:1] in (["api"], ["apis"]):
+                    raise _NOT_FOUND  # a resource the twin does not serve, as kube-apiserver answers it
                 resp = self._non_resource(request, parts)
             else:
                 verb = verb_of(request.method, route, request.query)

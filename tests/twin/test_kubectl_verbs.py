@@ -213,3 +213,8 @@ def test_each_change_is_a_watch_event(twin: TwinProcess, k8s: Clients, ns: str) 
 
 def test_sparkapplication_is_served_under_its_group(k8s: Clients, ns: str) -> None:
     assert k8s.custom.list_namespaced_custom_object(GROUP, VERSION, ns, PLURAL)["kind"] == "SparkApplicationList"
+
+
+def test_a_kind_the_twin_does_not_serve_is_404(twin: TwinProcess, ns: str) -> None:
+    out = kubectl(twin, "create", "deployment", "d", "-n", ns, "--image=nginx", check=False)
+    assert out.returncode == 1 and "the server could not find the requested resource" in out.stderr
