@@ -47,6 +47,9 @@ def _option(field: dataclasses.Field[Any], hint: Any) -> Callable[[Any], Any]:
                                    path_type=Path)  # fmt: skip
     elif typing.get_origin(kind) is tuple:
         extra.update(type=str, callback=_namespaces, default=",".join(typing.cast(tuple[str, ...], field.default)))
+    elif "min" in meta or "max" in meta:
+        bounded = click.IntRange if kind is int else click.FloatRange
+        extra["type"] = bounded(meta.get("min"), meta.get("max"), min_open=bool(meta.get("min_open")))
     else:
         extra["type"] = kind
     return click.option(flag, **extra)
