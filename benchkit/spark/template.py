@@ -6,7 +6,6 @@ openAPIV3Schema is a ConfigError, raised before anything is created.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from dataclasses import dataclass
 from importlib import resources
@@ -19,6 +18,7 @@ import yaml
 
 from benchkit.errors import ConfigError
 from benchkit.kube import labels
+from benchkit.spark import crdschema
 
 GROUP = "sparkoperator.k8s.io"
 VERSION = "v1beta2"
@@ -33,7 +33,6 @@ MAX_APP_NAME = 47
 EXECUTOR_PREFIX_CONF = "spark.kubernetes.executor.podNamePrefix"
 TTL_FIELD = "timeToLiveSeconds"
 """Dropped in the keep scenario: the operator would delete each app that long after it ends."""
-_CRD_FILE = "sparkoperator.k8s.io_sparkapplications.yaml"
 _SLEEP_ARG = 1  # arguments = [slices, seconds]
 
 
@@ -75,7 +74,7 @@ def load(path: Path | None = None) -> Template:
 
 def validate(app: dict[str, Any]) -> None:
     """Check a SparkApplication against the CRD's openAPIV3Schema; ConfigError names the field path."""
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(app))
+    error = jsonschema.exceptions.best_match(crdschema.validator().iter_errors(app))
     if error is not None:
         path = ".".join(str(p) for p in error.absolute_path) or "<root>"
         raise ConfigError(f"spark-template: {path}: {error.message} (SparkApplication CRD {VERSION} schema)")
@@ -139,24 +138,3 @@ def time_to_live(template: Template, scenario: str) -> dict[str, Any]:
     """For the manifest: the template's `timeToLiveSeconds` and the one the apps carry (None with keep)."""
     ttl = template.body["spec"].get(TTL_FIELD)
     return {"template": ttl, "apps": None if scenario == "keep" else ttl}
-
-
-@functools.cache
-def _validator() -> jsonschema.protocols.Validator:
-    crd_text = resources.files("benchkit.spark").joinpath("crd", _CRD_FILE).read_text()
-    crd = yaml.load(crd_text, Loader=yaml.CSafeLoader)
-    version = next(v for v in crd["spec"]["versions"] if v["name"] == VERSION)
-    schema = _openapi_to_jsonschema(version["schema"]["openAPIV3Schema"])
-    return jsonschema.Draft7Validator(schema)
-
-
-def _openapi_to_jsonschema(node: Any) -> Any:
-    """OpenAPI v3 `nullable: true` is JSON Schema `type: [T, "null"]`; the rest carries over."""
-    if isinstance(node, list):
-        return [_openapi_to_jsonschema(n) for n in node]
-    if not isinstance(node, dict):
-        return node
-    out = {k: _openapi_to_jsonschema(v) for k, v in node.items() if k != "description"}
-    if out.pop("nullable", False) and isinstance(out.get("type"), str):
-        out["type"] = [out["type"], "null"]
-    return out

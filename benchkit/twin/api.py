@@ -1,17 +1,14 @@
-"""The Kubernetes resource endpoints: get, list, watch, create, delete, deletecollection.
+"""The Kubernetes resource endpoints over HTTP: get, list and watch here; writes (create, update, patch,
+delete, deletecollection) are parsed into a `WriteRequest` and handled by `writes.Writer`.
 
-Paths: `/api/v1[/namespaces/NS]/PLURAL[/NAME[/status]]` and the same under
-`/apis/sparkoperator.k8s.io/v1beta2`. Writes go to the store and are told to the model (through the
-driver), whose answers (pods, status) are applied before the response is sent.
+Paths: `/api/v1[/namespaces/NS]/PLURAL[/NAME[/status]]` and the same under `/apis/<group>/<version>`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-import secrets
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -19,69 +16,20 @@ from aiohttp import web
 
 from benchkit.twin import bodies, listing, tables, watch
 from benchkit.twin.driver import Driver
-from benchkit.twin.record import Event, Record
-from benchkit.twin.resources import DAEMONSETS, NAMESPACES, NODES, PODS, SPARK_APPS, ResourceType, lookup
+from benchkit.twin.record import Event
+from benchkit.twin.resources import ResourceType
+from benchkit.twin.routes import TRUE, Route, WriteRequest, parse_path, verb_of
 from benchkit.twin.selectors import parse_fields, parse_labels
-from benchkit.twin.status import ApiFailure, bad_request, expired_status, invalid, not_found, too_large
+from benchkit.twin.status import ApiFailure, bad_request, expired_status, too_large
 from benchkit.twin.store import ADDED, Store
-from benchkit.twin.validation import admit
 from benchkit.twin.watch import Watcher
+from benchkit.twin.writes import FIELDS, Writer
+
+__all__ = ["KubeApi", "Route", "parse_path", "verb_of"]
 
 JSON = "application/json"
 STREAM_LISTS_OVER = 1 << 20  # bytes (estimated): bigger lists are written in pieces of this size
 TOO_LARGE_WAIT_S = 3.0  # kube-apiserver's watch cache blockTimeout for a resourceVersion it has not reached
-_TRUE = ("true", "True", "1")
-_FIELDS = {
-    "pods": ("metadata.name", "metadata.namespace", "spec.nodeName", "status.phase"),
-    "nodes": ("metadata.name",),
-    "namespaces": ("metadata.name", "status.phase"),
-    "sparkapplications": ("metadata.name", "metadata.namespace"),
-    "daemonsets": ("metadata.name", "metadata.namespace"),
-}
-_GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
-_NAME_REQUIRED = {"reason": "FieldValueRequired", "message": "Required value: name or generateName is required",
-                  "field": "metadata.name"}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Route:
-    resource: ResourceType
-    ns: str | None
-    name: str | None
-    sub: str
-
-
-def parse_path(parts: list[str]) -> Route | None:
-    """parts: the path split on "/" without the empty head, e.g. ["api", "v1", "namespaces", "a", "pods"]."""
-    if parts[0] == "api" and len(parts) >= 3:
-        group, version, rest = "", parts[1], parts[2:]
-    elif parts[0] == "apis" and len(parts) >= 4:
-        group, version, rest = parts[1], parts[2], parts[3:]
-    else:
-        return None
-    ns = None
-    if rest[0] == "namespaces" and len(rest) >= 3 and rest[2] not in ("status", "finalize"):
-        ns, rest = rest[1], rest[2:]
-    resource = lookup(group, version, rest[0])
-    if resource is None or len(rest) > 3 or (ns is not None and not resource.namespaced):
-        return None
-    name = rest[1] if len(rest) >= 2 else None
-    sub = rest[2] if len(rest) == 3 else ""
-    if sub not in ("", "status"):
-        return None
-    return Route(resource, ns, name, sub)
-
-
-def verb_of(method: str, route: Route, query: Any) -> str:
-    if method == "GET":
-        if route.name is not None:
-            return "GET"
-        return "WATCH" if query.get("watch") in _TRUE else "LIST"
-    if method == "POST":
-        return "POST"
-    if method == "DELETE":
-        return "DELETE" if route.name is not None else "DELETECOLLECTION"
-    return method
 
 
 def _wants_table(request: web.Request) -> bool:
@@ -96,42 +44,30 @@ class KubeApi:
     def __init__(self, store: Store, driver: Driver, bookmark_every: float, seed: int) -> None:
         self.store = store
         self.driver = driver
+        self.writer = Writer(store, driver)
         self.bookmark_every = bookmark_every
         self.rng = random.Random(seed)
 
     async def handle(self, request: web.Request, route: Route, verb: str) -> web.StreamResponse:
-        if route.resource is DAEMONSETS and verb not in ("GET", "LIST", "WATCH"):
-            raise ApiFailure(405, "the twin's DaemonSets are the cluster's own (aws-node, kube-proxy, ebs-csi-node, "
-                                  "node-exporter): read-only", "MethodNotAllowed")  # fmt: skip
         if verb == "GET":
             return self.get(request, route)
         if verb == "LIST":
             return await self.list_objects(request, route)
         if verb == "WATCH":
             return await self.watch(request, route)
-        if verb == "POST" and route.name is None and (route.ns is not None or not route.resource.namespaced):
-            return self.create(route, await request.read(), request.query)
-        if verb == "DELETE" and not route.sub:
-            return self.delete(route, await request.read())
-        if verb == "DELETECOLLECTION" and (route.ns is not None or not route.resource.namespaced):
-            return self.delete_collection(request, route)
+        if verb in ("POST", "PUT", "PATCH", "DELETE", "DELETECOLLECTION"):
+            req = WriteRequest(verb, route, await request.read(), request.headers.get("Content-Type", ""),
+                               request.query)  # fmt: skip
+            reply = self.writer.handle(req)
+            return _json(reply.body, reply.status, reply.headers)
         raise ApiFailure(
             405, f"the server does not allow this method on the requested resource ({verb})", "MethodNotAllowed"
         )
 
     # ---- reads ----------------------------------------------------------------------------------------
 
-    def _record(self, route: Route) -> Record:
-        assert route.name is not None
-        rec = self.store.get(route.resource, route.ns or "", route.name)
-        if rec is None:
-            if route.resource.namespaced and not self.store.namespace_exists(route.ns or ""):
-                raise not_found("namespaces", "", route.ns or "")
-            raise not_found(route.resource.plural, route.resource.group, route.name)
-        return rec
-
     def get(self, request: web.Request, route: Route) -> web.Response:
-        rec = self._record(route)
+        rec = self.writer.record(route)
         if _wants_table(request):
             body = tables.table(
                 route.resource,
@@ -146,7 +82,7 @@ class KubeApi:
         q = request.query
         resource = route.resource
         labels = parse_labels(q.get("labelSelector"))
-        fields = parse_fields(q.get("fieldSelector"), _FIELDS[resource.plural])
+        fields = parse_fields(q.get("fieldSelector"), FIELDS[resource.plural])
         limit = bodies.int_param(q.get("limit"), "limit")
         if q.get("continue"):
             if q.get("resourceVersion") not in (None, ""):
@@ -221,11 +157,11 @@ class KubeApi:
         q = request.query
         resource = route.resource
         labels = parse_labels(q.get("labelSelector"))
-        fields = parse_fields(q.get("fieldSelector"), _FIELDS[resource.plural])
+        fields = parse_fields(q.get("fieldSelector"), FIELDS[resource.plural])
         rv_text = q.get("resourceVersion") or ""
         rv = bodies.int_param(rv_text, "resourceVersion") if rv_text else 0
-        bookmarks = q.get("allowWatchBookmarks") in _TRUE
-        initial = q.get("sendInitialEvents") in _TRUE
+        bookmarks = q.get("allowWatchBookmarks") in TRUE
+        initial = q.get("sendInitialEvents") in TRUE
         timeout = watch.timeout_for(q.get("timeoutSeconds"), self.rng)
         coll = self.store.coll(resource)
         if _wants_table(request):
@@ -262,83 +198,3 @@ class KubeApi:
         watcher.push(b'{"type":"ERROR","object":' + status + b"}\n")
         watcher.end("graceful")
         return await watch.stream(request, watcher, lambda: self.store.rv, 0.0, None)
-
-    # ---- writes -----------------------------------------------------------------------------------------
-
-    def create(self, route: Route, body: bytes, q: Any) -> web.Response:
-        resource = route.resource
-        obj = bodies.decode_object(body, resource)
-        meta = obj["metadata"]
-        if resource.namespaced:
-            if meta.get("namespace") not in (None, "", route.ns):
-                raise bad_request(
-                    "the namespace of the provided object does not match the namespace sent on the request"
-                )
-            meta["namespace"] = route.ns
-        else:
-            meta.pop("namespace", None)
-        if not meta.get("name"):
-            if not meta.get("generateName"):
-                raise invalid(resource.kind, resource.group, "", [_NAME_REQUIRED])
-            meta["name"] = meta["generateName"] + "".join(secrets.choice(_GENERATE_ALPHABET) for _ in range(5))
-        if resource is NODES:
-            raise ApiFailure(
-                405,
-                "nodes are managed by the twin's node groups: POST /twin/v1/nodegroups/<group>/scale",
-                "MethodNotAllowed",
-            )
-        if bodies.int_or_zero(meta.get("resourceVersion")):
-            # etcd3 store.Create (storage.ErrResourceVersionSetOnCreate): a plain error, so 500 without a reason
-            raise ApiFailure(500, "resourceVersion should not be set on objects to be created", "")
-        warnings = admit(resource, obj, strict=q.get("fieldValidation") == "Strict")
-        if resource is PODS:
-            obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
-        elif resource is NAMESPACES:
-            obj["status"] = {"phase": "Active"}
-        headers = {"Warning": ", ".join(f'299 - "{_quote(w)}"' for w in warnings)} if warnings else None
-        if q.get("dryRun") == "All":
-            if resource.namespaced and not self.store.namespace_exists(route.ns or ""):
-                raise not_found("namespaces", "", route.ns or "")
-            return _json(orjson.dumps(obj), 201, headers)
-        now = time.time()
-        rec = self.store.create(resource, obj, now)
-        if resource is SPARK_APPS:
-            self.driver.app_created(rec, obj, now)
-        return _json(rec.raw, 201, headers)
-
-    def delete(self, route: Route, body: bytes) -> web.Response:
-        rec = self._record(route)
-        bodies.check_preconditions(route.resource, rec, bodies.preconditions(body))
-        return _json(self._delete(route.resource, rec, time.time()).raw)
-
-    def _delete(self, resource: ResourceType, rec: Record, now: float) -> Record:
-        if resource is NODES:
-            raise ApiFailure(
-                405,
-                "nodes are managed by the twin's node groups: POST /twin/v1/nodegroups/<group>/scale",
-                "MethodNotAllowed",
-            )
-        if resource is NAMESPACES:
-            for plural in (SPARK_APPS, PODS):
-                for child in list(self.store.records(plural, rec.name)):
-                    self._delete(plural, child, now)
-        gone_rec = self.store.delete(resource, rec.ns, rec.name, now)
-        assert gone_rec is not None
-        if resource is SPARK_APPS:
-            self.driver.app_deleted(rec.ns, rec.name, now)
-        elif resource is PODS:
-            self.driver.pod_deleted(rec.ns, rec.name, now)
-        return gone_rec
-
-    def delete_collection(self, request: web.Request, route: Route) -> web.Response:
-        q = request.query
-        labels = parse_labels(q.get("labelSelector"))
-        fields = parse_fields(q.get("fieldSelector"), _FIELDS[route.resource.plural])
-        records = listing.matching(self.store, route.resource, route.ns, labels, fields)
-        now = time.time()
-        deleted = [self._delete(route.resource, rec, now) for rec in records]
-        return _json(listing.list_bytes(route.resource, deleted, self.store.rv, None, None))
-
-
-def _quote(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')

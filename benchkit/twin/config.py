@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from benchkit.errors import ConfigError
 from benchkit.settings.run import DNS1123_LABEL as DNS_LABEL
@@ -13,41 +14,63 @@ PROFILES = ("fast", "paper")
 DEFAULT_NAMESPACES = ("default", "spark-team-a", "spark-team-b", "spark-team-c")
 
 
+def _cli(help_text: str, **cli: Any) -> dict[str, Any]:
+    """A TwinOptions field's metadata: its `benchkit twin` flag's help and settings (see cli/twin.py)."""
+    return {"help": help_text, **cli}
+
+
 @dataclass(frozen=True)
 class TwinOptions:
-    port: int = 0
-    kubeconfig: Path | None = None
-    host: str = "127.0.0.1"
-    nodes: int = 200
-    max_pods: int = 220
-    profile: str = "fast"
-    operator_workers: int | None = None
-    operator_cpus: float | None = None
-    fault_rate: float = 0.0
-    api_latency_ms: float = 0.0
-    namespaces: tuple[str, ...] = DEFAULT_NAMESPACES
-    seed: int = 0
-    watch_cut_every: float | None = None
-    state_dir: Path | None = None
-    bookmark_every: float = 60.0
-    """Seconds between BOOKMARK events on watches that allow them (kube-apiserver: about a minute)."""
-    watch_history: int = 10_000
-    """Events kept per resource to resume watches and serve continue pages; older resourceVersions get 410 Gone."""
-    exit_with_parent: bool = False
-    """Stop when the process that started the twin exits (TwinProcess sets it: no orphaned twins)."""
+    """Every `benchkit twin` option, declared once: the CLI's flags and `to_args()` are built from these fields
+    (flag `--<name with dashes>`, the field's type and default, `metadata["help"]`)."""
+
+    port: int = field(default=0, metadata=_cli("0 picks a free port.", min=0, max=65535))
+    kubeconfig: Path | None = field(default=None, metadata=_cli("Where to write the kubeconfig once the twin is ready.",
+                                                                required=True))  # fmt: skip
+    host: str = field(default="127.0.0.1", metadata=_cli("Address to listen on."))
+    nodes: int = field(default=200, metadata=_cli("Bench node group size.", min=0))
+    max_pods: int = field(default=220, metadata=_cli("Pods per node limit.", min=1))
+    profile: str = field(default="fast", metadata=_cli("Model profile.", choices=PROFILES))
+    operator_workers: int | None = field(
+        default=None, metadata=_cli("Spark Operator workers (profile default).", min=1)
+    )
+    operator_cpus: float | None = field(
+        default=None, metadata=_cli("Operator node vCPUs (profile default).", min=0, min_open=True)
+    )
+    fault_rate: float = field(
+        default=0.0, metadata=_cli("Fraction of writes answered 429 / 500 / dropped connection.", min=0, max=1)
+    )
+    api_latency_ms: float = field(
+        default=0.0, metadata=_cli("Latency added to every API request (not to watch event delivery).", min=0)
+    )
+    namespaces: tuple[str, ...] = field(
+        default=DEFAULT_NAMESPACES, metadata=_cli("Comma-separated namespaces that exist at start.")
+    )
+    seed: int = field(default=0, metadata=_cli("Seed for the model and the fault injector."))
+    watch_cut_every: float | None = field(
+        default=None, metadata=_cli("Cut every watch every N seconds.", min=0, min_open=True)
+    )
+    state_dir: Path | None = field(
+        default=None,
+        metadata=_cli("Keep objects, resourceVersions, TLS credentials and token across restarts.", directory=True),
+    )
+    bookmark_every: float = field(
+        default=60.0, metadata=_cli("Seconds between BOOKMARK events on watches that allow them.", min=0, min_open=True)
+    )
+    """kube-apiserver sends one about every minute."""
+    watch_history: int = field(
+        default=10_000,
+        metadata=_cli(
+            "Events kept per resource to resume watches and continue lists; older resourceVersions get 410.", min=100
+        ),
+    )
+    exit_with_parent: bool = field(default=False, metadata=_cli("Stop when the process that started the twin exits."))
+    """TwinProcess sets it: no orphaned twins."""
 
     def __post_init__(self) -> None:
-        _check(0 <= self.port <= 65535, f"--port must be 0..65535, got {self.port}")
-        _check(self.nodes >= 0, f"--nodes must be >= 0, got {self.nodes}")
-        _check(self.max_pods >= 1, f"--max-pods must be >= 1, got {self.max_pods}")
+        for f in dataclasses.fields(self):
+            _check_range(flag_name(f.name), getattr(self, f.name), f.metadata)
         _check(self.profile in PROFILES, f"--profile must be one of {', '.join(PROFILES)}, got {self.profile!r}")
-        _check(self.operator_workers is None or self.operator_workers >= 1, "--operator-workers must be >= 1")
-        _check(self.operator_cpus is None or self.operator_cpus > 0, "--operator-cpus must be > 0")
-        _check(0.0 <= self.fault_rate <= 1.0, f"--fault-rate must be within 0..1, got {self.fault_rate}")
-        _check(self.api_latency_ms >= 0, f"--api-latency-ms must be >= 0, got {self.api_latency_ms}")
-        _check(self.watch_cut_every is None or self.watch_cut_every > 0, "--watch-cut-every must be > 0 seconds")
-        _check(self.bookmark_every > 0, "--bookmark-every must be > 0 seconds")
-        _check(self.watch_history >= 100, "--watch-history must be >= 100 events")
         _check(bool(self.host), "--host must not be empty")
         for ns in self.namespaces:
             _check(bool(DNS_LABEL.match(ns)) and len(ns) <= 63, f"--namespaces: {ns!r} is not a valid namespace name")
@@ -58,24 +81,35 @@ class TwinOptions:
 
     def to_args(self) -> list[str]:
         """The `benchkit twin` flags that reproduce these options."""
-        args = ["--port", str(self.port), "--host", self.host, "--nodes", str(self.nodes),
-                "--max-pods", str(self.max_pods), "--profile", self.profile, "--fault-rate", repr(self.fault_rate),
-                "--api-latency-ms", repr(self.api_latency_ms), "--namespaces", ",".join(self.namespaces),
-                "--seed", str(self.seed), "--bookmark-every", repr(self.bookmark_every),
-                "--watch-history", str(self.watch_history)]  # fmt: skip
-        if self.kubeconfig is not None:
-            args += ["--kubeconfig", str(self.kubeconfig)]
-        if self.operator_workers is not None:
-            args += ["--operator-workers", str(self.operator_workers)]
-        if self.operator_cpus is not None:
-            args += ["--operator-cpus", repr(self.operator_cpus)]
-        if self.watch_cut_every is not None:
-            args += ["--watch-cut-every", repr(self.watch_cut_every)]
-        if self.state_dir is not None:
-            args += ["--state-dir", str(self.state_dir)]
-        if self.exit_with_parent:
-            args.append("--exit-with-parent")
+        args: list[str] = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            flag = flag_name(f.name)
+            if value is None or value is False:
+                continue
+            if value is True:
+                args.append(flag)
+            elif isinstance(value, tuple):
+                args += [flag, ",".join(value)]
+            else:
+                args += [flag, repr(value) if isinstance(value, float) else str(value)]
         return args
+
+
+def flag_name(field_name: str) -> str:
+    return "--" + field_name.replace("_", "-")
+
+
+def _check_range(flag: str, value: Any, meta: Any) -> None:
+    """The bounds a field declares (`min`, `max`, `min_open`); None (unset) is always allowed."""
+    if value is None:
+        return
+    low, high = meta.get("min"), meta.get("max")
+    if low is not None:
+        ok = value > low if meta.get("min_open") else value >= low
+        _check(ok, f"{flag} must be {'>' if meta.get('min_open') else '>='} {low}, got {value}")
+    if high is not None:
+        _check(value <= high, f"{flag} must be <= {high}, got {value}")
 
 
 def _check(ok: bool, message: str) -> None:

@@ -18,7 +18,8 @@ KUBE_VERSION = {
     "compiler": "gc",
     "platform": "linux/amd64",
 }
-_VERBS = ["create", "delete", "deletecollection", "get", "list", "watch"]
+_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+_READ_ONLY_VERBS = ["get", "list", "watch"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class ResourceType:
     namespaced: bool
     short_names: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+    writable: bool = True
+    """False for the cluster's own objects that the API only reads (DaemonSets)."""
 
     @property
     def api_version(self) -> str:
@@ -52,6 +55,8 @@ class ResourceType:
 NAMESPACES = ResourceType("namespaces", "namespace", "Namespace", "", "v1", False, ("ns",))
 NODES = ResourceType("nodes", "node", "Node", "", "v1", False, ("no",))
 PODS = ResourceType("pods", "pod", "Pod", "", "v1", True, ("po",), ("all",))
+CONFIGMAPS = ResourceType("configmaps", "configmap", "ConfigMap", "", "v1", True, ("cm",))
+SERVICEACCOUNTS = ResourceType("serviceaccounts", "serviceaccount", "ServiceAccount", "", "v1", True, ("sa",))
 SPARK_APPS = ResourceType(
     "sparkapplications",
     "sparkapplication",
@@ -63,9 +68,9 @@ SPARK_APPS = ResourceType(
     ("all",),
 )
 APPS_GROUP = "apps"
-DAEMONSETS = ResourceType("daemonsets", "daemonset", "DaemonSet", APPS_GROUP, "v1", True, ("ds",), ("all",))
+DAEMONSETS = ResourceType("daemonsets", "daemonset", "DaemonSet", APPS_GROUP, "v1", True, ("ds",), ("all",), False)
 """Read-only: the cluster's own DaemonSets (benchkit/twin/daemonsets.py)."""
-ALL = (NAMESPACES, NODES, PODS, SPARK_APPS, DAEMONSETS)
+ALL = (NAMESPACES, NODES, PODS, CONFIGMAPS, SERVICEACCOUNTS, SPARK_APPS, DAEMONSETS)
 CORE = {r.plural: r for r in ALL if not r.group}
 SPARK = {r.plural: r for r in ALL if r.group == SPARK_GROUP}
 APPS = {r.plural: r for r in ALL if r.group == APPS_GROUP}
@@ -77,7 +82,7 @@ def _resource_entry(r: ResourceType) -> dict[str, Any]:
         "singularName": r.singular,
         "namespaced": r.namespaced,
         "kind": r.kind,
-        "verbs": _VERBS,
+        "verbs": _VERBS if r.writable else _READ_ONLY_VERBS,
         "shortNames": list(r.short_names),
         "storageVersionHash": "",
     }

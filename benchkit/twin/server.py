@@ -26,8 +26,8 @@ from benchkit.twin.faults import Faults
 from benchkit.twin.metrics import RequestKey, RequestStats, TwinCollector, registry, render
 from benchkit.twin.model.interface import ModelFactory
 from benchkit.twin.restore import refeed, seed_cluster
-from benchkit.twin.status import ApiFailure
-from benchkit.twin.store import Store
+from benchkit.twin.status import ApiFailure, from_storage
+from benchkit.twin.store import StorageError, Store
 
 log = logging.getLogger(__name__)
 _WRITES = ("POST", "PUT", "PATCH", "DELETE", "DELETECOLLECTION")
@@ -183,6 +183,8 @@ class TwinServer:
             route = parse_path(parts) if len(parts) >= 3 and parts[0] in ("api", "apis") else None
             if route is None:
                 key = ("GET" if request.method == "GET" else request.method, "", "", "", "", "")
+                if request.method != "GET" and parts[:1] in (["api"], ["apis"]):
+                    raise _NOT_FOUND  # a resource the twin does not serve, as kube-apiserver answers it
                 resp = self._non_resource(request, parts)
             else:
                 verb = verb_of(request.method, route, request.query)
@@ -190,7 +192,8 @@ class TwinServer:
                 resp = await self._resource(request, route, verb, key)
             code = resp.status
             return resp
-        except ApiFailure as exc:
+        except (ApiFailure, StorageError) as caught:
+            exc = from_storage(caught) if isinstance(caught, StorageError) else caught
             code = exc.code
             headers = {"Retry-After": "1"} if exc.code in (429, 503, 504) else None
             return web.Response(body=exc.to_bytes(), status=exc.code, content_type="application/json", headers=headers)

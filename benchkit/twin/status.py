@@ -6,6 +6,8 @@ from typing import Any
 
 import orjson
 
+from benchkit.twin.store import AlreadyExists, NamespaceNotFound, StorageError
+
 REASONS = {
     400: "BadRequest",
     401: "Unauthorized",
@@ -83,6 +85,15 @@ def invalid(kind: str, group: str, name: str, causes: list[dict[str, str]]) -> A
 def conflict(plural: str, group: str, name: str, why: str) -> ApiFailure:
     message = f'Operation cannot be fulfilled on {_qualified(plural, group)} "{name}": {why}'
     return ApiFailure(409, message, "Conflict", _details(plural, name, group))
+
+
+def from_storage(err: StorageError) -> ApiFailure:
+    """The Status kube-apiserver answers for a storage error."""
+    if isinstance(err, NamespaceNotFound):
+        return not_found("namespaces", "", err.name)
+    if isinstance(err, AlreadyExists):
+        return already_exists(err.resource.plural, err.resource.group, err.name)
+    return ApiFailure(500, f"Internal error occurred: {err}", "InternalError")
 
 
 def bad_request(message: str) -> ApiFailure:

@@ -20,11 +20,28 @@ import orjson
 from benchkit import clock
 from benchkit.twin.record import Event, Record, Version
 from benchkit.twin.resources import ALL, NAMESPACES, PODS, SPARK_APPS, ResourceType
-from benchkit.twin.status import already_exists, not_found
 
 Obj = dict[str, Any]
 INDEXED_LABELS = ("benchkit.io/run-id", "sparkoperator.k8s.io/app-name")
 ADDED, MODIFIED, DELETED = b"ADDED", b"MODIFIED", b"DELETED"
+
+
+class StorageError(Exception):
+    """A write the store refuses; the API answers it with a Kubernetes `Status` (status.from_storage)."""
+
+    def __init__(self, resource: ResourceType, ns: str, name: str) -> None:
+        super().__init__(f"{resource.plural} {ns}/{name}")
+        self.resource = resource
+        self.ns = ns
+        self.name = name
+
+
+class NamespaceNotFound(StorageError):
+    """The object's namespace does not exist (`name` is the namespace)."""
+
+
+class AlreadyExists(StorageError):
+    """An object with that key is stored already."""
 
 
 class Subscriber(Protocol):
@@ -171,14 +188,15 @@ class Store:
         ns = meta.get("namespace", "") if resource.namespaced else ""
         name = meta["name"]
         if resource.namespaced and not self.namespace_exists(ns):
-            raise not_found("namespaces", "", ns)
+            raise NamespaceNotFound(NAMESPACES, "", ns)
         coll = self.collections[resource.plural]
         key = self.key(resource, ns, name)
         if key in coll.objects:
-            raise already_exists(resource.plural, resource.group, name)
-        if "uid" not in meta:
+            raise AlreadyExists(resource, ns, name)
+        if not meta.get("uid"):
             meta["uid"] = _uid()
-        meta.setdefault("creationTimestamp", _timestamp(now))
+        if not meta.get("creationTimestamp"):  # clients send null (metav1.Time's zero value)
+            meta["creationTimestamp"] = _timestamp(now)
         if resource.group:
             meta.setdefault("generation", 1)
         obj["apiVersion"] = resource.api_version
@@ -218,14 +236,18 @@ class Store:
         rec = self.get(resource, meta.get("namespace", ""), meta["name"])
         if rec is None:
             return self.create(resource, obj)
-        prev = rec.version()
         old = rec.obj()["metadata"]
         meta["uid"] = old["uid"]
         meta["creationTimestamp"] = old["creationTimestamp"]
+        return self.modify(resource, rec, obj)
+
+    def modify(self, resource: ResourceType, rec: Record, obj: Obj) -> Record:
+        """Store `obj` as the next version of `rec` (same key); watchers get MODIFIED."""
+        prev = rec.version()
         obj["apiVersion"], obj["kind"] = resource.api_version, resource.kind
         coll = self.collections[resource.plural]
         coll._unindex(rec)  # under the old labels
-        rec.labels = _labels(meta)
+        rec.labels = _labels(obj["metadata"])
         rec.fields = extra_fields(resource, obj)
         self._serialize(rec, obj)
         coll._index(rec)
@@ -273,6 +295,11 @@ class Store:
             coll.history.clear()
             coll.floor = self.rv
         return self.rv
+
+    def namespaced_types(self) -> list[ResourceType]:
+        """The namespaced resource types, SparkApplications first (deleting an app deletes its pods)."""
+        return sorted((c.resource for c in self.collections.values() if c.resource.namespaced),
+                      key=lambda r: r is not SPARK_APPS)  # fmt: skip
 
     def count(self, resource: ResourceType) -> int:
         return len(self.collections[resource.plural].objects)

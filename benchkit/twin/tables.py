@@ -1,7 +1,8 @@
 """`meta.k8s.io/v1` Table responses (what `kubectl get` asks for): columns and cells per resource type.
 
-SparkApplications use the CRD's additionalPrinterColumns; pods, nodes and namespaces the columns
-kube-apiserver prints for them. Ages are rendered server-side, as the apiserver does.
+SparkApplications use the CRD's additionalPrinterColumns; the built-in kinds the columns kube-apiserver
+prints for them (kubernetes/kubernetes release-1.32 pkg/printers/internalversion/printers.go). Ages are
+rendered server-side, as the apiserver does.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from benchkit import clock
-from benchkit.twin.resources import DAEMONSETS, NAMESPACES, NODES, PODS, ResourceType
+from benchkit.twin.resources import CONFIGMAPS, DAEMONSETS, NAMESPACES, NODES, PODS, SERVICEACCOUNTS, ResourceType
 
 Obj = dict[str, Any]
 _NAME = {
@@ -40,6 +41,8 @@ COLUMNS: dict[str, list[Obj]] = {
               _col("Internal-IP", priority=1), _col("External-IP", priority=1), _col("OS-Image", priority=1),
               _col("Kernel-Version", priority=1), _col("Container-Runtime", priority=1)],
     "namespaces": [_NAME, _col("Status", description="The status of the namespace"), _AGE],
+    "configmaps": [_NAME, _col("Data", "integer"), _AGE],
+    "serviceaccounts": [_NAME, _col("Secrets", "integer"), _AGE],
     "sparkapplications": [_NAME, _col("Status"), _col("Attempts"), _col("Start"), _col("Finish"), _col("Age", "date")],
     "daemonsets": [_NAME, _col("Desired", "integer"), _col("Current", "integer"), _col("Ready", "integer"),
                    _col("Up-to-date", "integer"), _col("Available", "integer"), _col("Node Selector"), _AGE],
@@ -122,13 +125,17 @@ def _app_cells(app: Obj, now: float) -> list[Any]:
             status.get("terminationTime"), _age(app, now)]  # fmt: skip
 
 
-def cells(resource: ResourceType, obj: Obj, now: float) -> list[Any]:
+def cells(resource: ResourceType, obj: Obj, now: float) -> list[Any]:  # noqa: PLR0911 - one return per kind
     if resource is PODS:
         return _pod_cells(obj, now)
     if resource is NODES:
         return _node_cells(obj, now)
     if resource is NAMESPACES:
         return [obj["metadata"]["name"], (obj.get("status") or {}).get("phase", "Active"), _age(obj, now)]
+    if resource is CONFIGMAPS:
+        return [obj["metadata"]["name"], len(obj.get("data") or {}) + len(obj.get("binaryData") or {}), _age(obj, now)]
+    if resource is SERVICEACCOUNTS:
+        return [obj["metadata"]["name"], len(obj.get("secrets") or []), _age(obj, now)]
     if resource is DAEMONSETS:
         st = obj.get("status") or {}
         selector = ((obj.get("spec") or {}).get("template") or {}).get("spec", {}).get("nodeSelector") or {}

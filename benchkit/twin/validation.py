@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import copy
 import re
-from functools import cache, lru_cache
-from importlib import resources as importlib_resources
+from functools import lru_cache
 from typing import Any
 
 import jsonschema
 import orjson
-import yaml
 
+from benchkit.spark import crdschema
 from benchkit.twin.resources import NAMESPACES, PODS, SPARK_APPS, ResourceType
 from benchkit.twin.status import ApiFailure, invalid
 
@@ -118,29 +117,11 @@ def preload() -> None:
     _schemas()
 
 
-@cache
 def _schemas() -> tuple[Obj, jsonschema.protocols.Validator]:
-    text = importlib_resources.files("benchkit.spark").joinpath("crd/sparkoperator.k8s.io_sparkapplications.yaml")
-    crd = yaml.load(text.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
-    validator_cls = jsonschema.validators.validator_for({}, default=jsonschema.Draft7Validator)
-    return schema, validator_cls(_to_json_schema(copy.deepcopy(schema)))
-
-
-def _to_json_schema(node: Any) -> Any:
-    """OpenAPI v3 (structural) -> JSON Schema: `nullable` becomes a null type; x-kubernetes-* are dropped."""
-    if isinstance(node, list):
-        return [_to_json_schema(n) for n in node]
-    if not isinstance(node, dict):
-        return node
-    out = {k: _to_json_schema(v) for k, v in node.items() if not k.startswith("x-kubernetes-") and k != "description"}
-    if "properties" in node:
-        out["properties"] = {k: _to_json_schema(v) for k, v in node["properties"].items()}
-    if node.get("nullable"):
-        out.pop("nullable")
-        if "type" in out:
-            out["type"] = [out["type"], "null"]
-    return out
+    """The CRD's spec schema (for pruning and defaults) and its validator: the same converter as the template
+    check uses (benchkit/spark/crdschema.py)."""
+    spec: Obj = crdschema.raw_schema()["properties"]["spec"]
+    return spec, crdschema.validator("spec")
 
 
 def _prune(node: Any, schema: Obj, path: str, unknown: list[str]) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from kubernetes import client
@@ -59,6 +61,12 @@ def app(name: str, run_id: str, seconds: float = 1, executors: int = 1, **labels
             "executor": {"cores": 1, "instances": executors, "memory": "512m", "tolerations": [_TOLERATION]},
         },
     }  # fmt: skip
+
+
+def find_kubectl() -> str | None:
+    """kubectl on PATH, else the one scripts/ensure-kubectl.sh put in .tools/bin."""
+    tools = Path(__file__).resolve().parents[2] / ".tools" / "bin" / "kubectl"
+    return shutil.which("kubectl") or (str(tools) if tools.is_file() else None)
 
 
 def wait_until(check: Callable[[], T], timeout: float = 20.0, interval: float = 0.05, what: str = "condition") -> T:

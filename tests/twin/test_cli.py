@@ -82,3 +82,31 @@ def test_twin_process_never_removes_a_users_kubeconfig(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="refusing to overwrite"):
         TwinProcess(kubeconfig=path, workdir=tmp_path).start()
     assert path.read_text() == text
+
+
+def test_options_are_declared_once_flags_round_trip() -> None:
+    """`TwinOptions.to_args()` parsed by `benchkit twin`'s own parser gives the same options back, for every field."""
+    import dataclasses
+
+    from benchkit.cli.twin import twin
+    from benchkit.twin.config import TwinOptions
+
+    options = TwinOptions(port=1234, kubeconfig=Path("/tmp/kc"), host="::1", nodes=3, max_pods=9, profile="paper",
+                          operator_workers=7, operator_cpus=1.5, fault_rate=0.25, api_latency_ms=2.5,
+                          namespaces=("a", "b"), seed=4, watch_cut_every=3.0, state_dir=Path("/tmp/st"),
+                          bookmark_every=0.5, watch_history=200, exit_with_parent=True)  # fmt: skip
+    assert all(getattr(options, f.name) != f.default for f in dataclasses.fields(options))  # every field is exercised
+    ctx = twin.make_context("twin", options.to_args())
+    assert TwinOptions(**ctx.params) == options
+    defaults = twin.make_context("twin", ["--kubeconfig", "/tmp/kc"]).params
+    assert TwinOptions(**defaults) == TwinOptions(kubeconfig=Path("/tmp/kc"))
+
+
+def test_every_option_is_in_the_docs_table() -> None:
+    import dataclasses
+
+    from benchkit.twin.config import TwinOptions, flag_name
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "twin.md").read_text()
+    missing = [f.name for f in dataclasses.fields(TwinOptions) if f"`{flag_name(f.name)}" not in docs]
+    assert missing == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 import uuid
@@ -13,9 +12,9 @@ import yaml
 
 from benchkit.twin.process import TwinProcess
 
-from .helpers import Clients, app, state, wait_until
+from .helpers import Clients, app, find_kubectl, state, wait_until
 
-KUBECTL = shutil.which("kubectl")
+KUBECTL = find_kubectl()
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
 
 
