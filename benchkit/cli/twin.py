@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from benchkit.spark.operator_versions import DEFAULT_CHART, SUPPORTED_CHARTS
 from benchkit.twin.config import DEFAULT_NAMESPACES, PROFILES, TwinOptions
 
 
@@ -74,6 +75,13 @@ def _namespaces(_ctx: click.Context, _param: click.Parameter, value: str) -> tup
     default=10_000,
     show_default=True,
     help="Events kept per resource to resume watches and continue lists; older resourceVersions get 410 Gone.",
+)
+@click.option(
+    "--operator-chart",
+    type=click.Choice(SUPPORTED_CHARTS),
+    default=DEFAULT_CHART,
+    show_default=True,
+    help="Spark Operator chart version whose metric label values (controller names) the twin exports.",
 )
 @click.option("--exit-with-parent", is_flag=True, help="Stop when the process that started the twin exits.")
 def twin(**params: Any) -> None:

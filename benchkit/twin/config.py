@@ -8,6 +8,7 @@ from pathlib import Path
 
 from benchkit.errors import ConfigError
 from benchkit.settings.run import DNS1123_LABEL as DNS_LABEL
+from benchkit.spark.operator_versions import DEFAULT_CHART, SUPPORTED_CHARTS
 
 PROFILES = ("fast", "paper")
 DEFAULT_NAMESPACES = ("default", "spark-team-a", "spark-team-b", "spark-team-c")
@@ -33,6 +34,8 @@ class TwinOptions:
     """Seconds between BOOKMARK events on watches that allow them (kube-apiserver: about a minute)."""
     watch_history: int = 10_000
     """Events kept per resource to resume watches and serve continue pages; older resourceVersions get 410 Gone."""
+    operator_chart: str = DEFAULT_CHART
+    """The Spark Operator chart version whose metric label values the twin exports (controller names)."""
     exit_with_parent: bool = False
     """Stop when the process that started the twin exits (TwinProcess sets it: no orphaned twins)."""
 
@@ -49,6 +52,8 @@ class TwinOptions:
         _check(self.bookmark_every > 0, "--bookmark-every must be > 0 seconds")
         _check(self.watch_history >= 100, "--watch-history must be >= 100 events")
         _check(bool(self.host), "--host must not be empty")
+        charts, chart = ", ".join(SUPPORTED_CHARTS), self.operator_chart
+        _check(chart in SUPPORTED_CHARTS, f"--operator-chart must be one of {charts}, got {chart!r}")
         for ns in self.namespaces:
             _check(bool(DNS_LABEL.match(ns)) and len(ns) <= 63, f"--namespaces: {ns!r} is not a valid namespace name")
         _check(len(set(self.namespaces)) == len(self.namespaces), "--namespaces lists a namespace twice")
@@ -62,7 +67,7 @@ class TwinOptions:
                 "--max-pods", str(self.max_pods), "--profile", self.profile, "--fault-rate", repr(self.fault_rate),
                 "--api-latency-ms", repr(self.api_latency_ms), "--namespaces", ",".join(self.namespaces),
                 "--seed", str(self.seed), "--bookmark-every", repr(self.bookmark_every),
-                "--watch-history", str(self.watch_history)]  # fmt: skip
+                "--watch-history", str(self.watch_history), "--operator-chart", self.operator_chart]  # fmt: skip
         if self.kubeconfig is not None:
             args += ["--kubeconfig", str(self.kubeconfig)]
         if self.operator_workers is not None:

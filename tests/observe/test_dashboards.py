@@ -116,7 +116,7 @@ def _resolve_variables(prom: PromClient) -> dict[str, str]:
         for var in json.loads(path.read_text())["templating"]["list"]:
             if var["type"] != "query":
                 continue
-            match = re.fullmatch(r"label_values\((\w+),\s*(\w+)\)", var["definition"])
+            match = re.fullmatch(r"label_values\((\w+(?:\{[^}]*\})?),\s*(\w+)\)", var["definition"])
             assert match, var["definition"]
             values = prom.label_values(match[2], match[1])
             assert var["current"]["value"] in values, f"default {var['current']} not among {values}"

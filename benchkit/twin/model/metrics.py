@@ -1,5 +1,8 @@
-"""The modelled operator's metrics, named and labelled as kubeflow/spark-operator v2 exports them with
-`--metrics-labels=app_type,namespace` (README.md lists them all).
+"""The modelled operator's metrics, named and labelled as kubeflow/spark-operator v2 exports them with the
+chart's `--metrics-labels=app_type` (README.md lists them all).
+
+Label values that depend on the chart version (the controller's name) are the exporter's business
+(benchkit/twin/metrics.py maps CONTROLLER to the name of the chart version the twin stands in for).
 """
 
 from __future__ import annotations
@@ -39,7 +42,11 @@ PROCESS_CPU = "process_cpu_seconds_total"
 
 
 def app_labels(labels: dict[str, str], namespace: str) -> Labels:
-    return (("app_type", labels.get("app_type", "Unknown")), ("namespace", namespace))
+    """Only `app_type`: chart 2.1.0 hard-codes `--metrics-labels=app_type` (kubeflow/spark-operator v2.1.0
+    charts/spark-operator-chart/templates/controller/deployment.yaml; v2.5.2 makes it the default of
+    `prometheus.metrics.labels`). `namespace` is a label the operator could add, not one the chart does."""
+    del namespace
+    return (("app_type", labels.get("app_type", "Unknown")),)
 
 
 class OperatorMetrics:

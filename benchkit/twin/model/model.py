@@ -106,7 +106,7 @@ class Model:
         snap.counters.update(
             {
                 "workqueue_adds_total": {QUEUE_LABELS: float(queue.adds_total)},
-                "workqueue_retries_total": {QUEUE_LABELS: 0.0},
+                "workqueue_retries_total": {QUEUE_LABELS: float(queue.retries_total)},
                 "controller_runtime_reconcile_total": {
                     (*CONTROLLER_LABELS, ("result", "success")): float(op.reconciles)
                 },
