@@ -26,9 +26,9 @@ from prometheus_client.core import (
 )
 
 from benchkit.spark import operator_versions
-from benchkit.twin import daemonsets
+from benchkit.twin import daemonsets, exporters
 from benchkit.twin.model.interface import ModelMetrics
-from benchkit.twin.model.metrics import CONTROLLER
+from benchkit.twin.model.metrics import CONTROLLER, CPU_LABELS
 from benchkit.twin.resources import ALL, PODS, SPARK_APPS
 from benchkit.twin.store import Store
 
@@ -195,7 +195,10 @@ class TwinCollector:
         snapshot = self.model_metrics()
         if snapshot is not None:
             yield from model_families(as_chart(snapshot, self.operator_chart))
-        yield self._operator_memory()
+        memory = self._operator_memory()
+        yield memory
+        yield exporters.cadvisor_memory(dict(CPU_LABELS), memory.samples[0].value)
+        yield from exporters.kube_state_metrics(self.store)
         start = GaugeMetricFamily("process_start_time_seconds", "Start time of the process since unix epoch.")
         start.add_metric([], self.started)
         yield start

@@ -21,10 +21,11 @@ CORE = {
     "workqueue_depth", "workqueue_adds_per_s", "workqueue_queue_p99", "workqueue_work_p99", "operator_active_workers",
     "operator_max_workers", "operator_cpu_cores", "operator_start_latency_p99", "operator_submitted_in_window",
     "workqueue_depth_max", "apiserver_latency_p99_by_verb", "apiserver_requests_by_code", "apiserver_objects",
-    "apiserver_sparkapplication_requests_by_verb",
+    "apiserver_sparkapplication_requests_by_verb", "nodes_ready", "pods_by_phase", "operator_container_memory_bytes",
+    "operator_restarts",
 }  # fmt: skip
-NOT_ON_THE_TWIN = {"apiserver_flowcontrol_seats", "nodes_ready", "pods_by_phase", "operator_container_memory_bytes",
-                   "node_cpu_utilisation"}  # fmt: skip
+# API Priority and Fairness and node-exporter are not modelled yet (issue 12 section 2, left open).
+NOT_ON_THE_TWIN = {"apiserver_flowcontrol_seats", "node_cpu_utilisation"}
 
 
 def _report(run: Path) -> dict[str, dict[str, object]]:

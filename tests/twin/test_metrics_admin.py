@@ -184,3 +184,24 @@ def test_operator_start_time_is_exported(twin: TwinProcess) -> None:
     (start,) = samples["process_start_time_seconds"]
     assert 0 < start[1] <= time.time()
     assert start[1] >= samples["benchkit_twin_process_start_time_seconds"][0][1] - 5
+
+
+def test_exporter_series_have_the_real_names_labels_and_types(twin: TwinProcess, k8s: Clients) -> None:
+    """kube-state-metrics v2 (docs/metrics/workload/pod-metrics.md, cluster/node-metrics.md) and the kubelet's
+    cAdvisor working set, derived from the twin's store and model."""
+    run = uuid.uuid4().hex[:10]
+    k8s.create_app("spark-team-a", app("exp-1", run, seconds=30))
+    wait_until(lambda: state(k8s.get_app("spark-team-a", "exp-1")) == "RUNNING", what="RUNNING")
+    types = _types(twin)
+    assert types["kube_pod_status_phase"] == types["kube_node_status_condition"] == "gauge"
+    assert types["container_memory_working_set_bytes"] == "gauge"
+    samples = _samples(twin)
+    driver = {labels["phase"]: v for labels, v in samples["kube_pod_status_phase"]
+              if labels["pod"] == "exp-1-driver" and labels["namespace"] == "spark-team-a"}  # fmt: skip
+    assert driver == {"Pending": 0, "Succeeded": 0, "Failed": 0, "Unknown": 0, "Running": 1}
+    ready = [labels["node"] for labels, v in samples["kube_node_status_condition"]
+             if labels["condition"] == "Ready" and labels["status"] == "true" and v == 1]  # fmt: skip
+    assert len(ready) == len(k8s.core.list_node().items) > 0
+    (memory,) = [v for labels, v in samples["container_memory_working_set_bytes"]
+                 if labels["container"] == "spark-operator-controller"]  # fmt: skip
+    assert memory == samples["process_resident_memory_bytes"][0][1]
