@@ -28,6 +28,10 @@ NEW_CONTROLLER = "sparkapplication"
 CONTROLLER_NAMES = (OLD_CONTROLLER, NEW_CONTROLLER)
 METRICS_LABELS = ("app_type",)
 """Labels on spark_application_* / spark_executor_* with the chart's default --metrics-labels."""
+WORKQUEUE_CONTROLLER_LABEL_FROM = (2, 1, 1)
+"""workqueue_* carry `name` only under controller-runtime v0.17.5 (its pkg/metrics/workqueue.go), which v2.1.0's
+go.mod vendors; `name` and `controller` from v0.20 (pkg/internal/metrics/workqueue.go at v0.20.0/v0.20.4), which
+v2.1.1 (v0.20.1) and later vendor (v2.5.2: v0.20.4)."""
 _VERSION = re.compile(r"^(?:spark-operator-)?v?(\d+)\.(\d+)\.(\d+)")
 
 
@@ -44,3 +48,7 @@ def controller_name(chart_version: str | None) -> str:
     """The SparkApplication controller's controller-runtime name under `chart_version` (default chart if None)."""
     version = parse(chart_version or DEFAULT_CHART)
     return NEW_CONTROLLER if version >= NAMED_BY_KIND_FROM else OLD_CONTROLLER
+
+
+def workqueue_has_controller_label(chart_version: str | None) -> bool:
+    return parse(chart_version or DEFAULT_CHART) >= WORKQUEUE_CONTROLLER_LABEL_FROM

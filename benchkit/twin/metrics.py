@@ -116,14 +116,17 @@ def as_chart(snapshot: ModelMetrics, chart_version: str) -> ModelMetrics:
     """The snapshot with the label values of `chart_version`: the SparkApplication controller's name on the
     workqueue (`name`) and controller-runtime (`controller`) series (see benchkit/spark/operator_versions.py)."""
     real = operator_versions.controller_name(chart_version)
+    drop_controller = not operator_versions.workqueue_has_controller_label(chart_version)
 
-    def fix(labels: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    def fix(name: str, labels: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+        if drop_controller and name.startswith("workqueue_"):  # controller-runtime v0.17.5: `name` only
+            labels = tuple((k, v) for k, v in labels if k != "controller")
         return tuple((k, real if k in ("controller", "name") and v == CONTROLLER else v) for k, v in labels)
 
     return ModelMetrics(
-        counters={n: {fix(k): v for k, v in by.items()} for n, by in snapshot.counters.items()},
-        gauges={n: {fix(k): v for k, v in by.items()} for n, by in snapshot.gauges.items()},
-        histograms={n: {fix(k): v for k, v in by.items()} for n, by in snapshot.histograms.items()},
+        counters={n: {fix(n, k): v for k, v in by.items()} for n, by in snapshot.counters.items()},
+        gauges={n: {fix(n, k): v for k, v in by.items()} for n, by in snapshot.gauges.items()},
+        histograms={n: {fix(n, k): v for k, v in by.items()} for n, by in snapshot.histograms.items()},
     )
 
 

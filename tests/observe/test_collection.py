@@ -14,6 +14,7 @@ import pytest
 from benchkit.errors import CollectionError
 from benchkit.observe import collect, profiles
 from benchkit.observe.promql import PromClient, QueryError
+from benchkit.spark import operator_versions
 
 pytestmark = pytest.mark.slow
 CORE = {
@@ -177,7 +178,10 @@ def test_client_reports_errors_per_query(observed: observekit.Environment) -> No
         prom.instant("sum(rate(workqueue_adds_total[1m])")
     assert info.value.kind == "bad_data"
     assert prom.instant("vector(2)").series[0].points[0][1] == 2.0
-    assert "sparkapplication" in prom.label_values("controller", "controller_runtime_active_workers")
+    # the shared twin stands in for chart 2.1.0: its controller registers as spark-application-controller
+    assert operator_versions.controller_name("2.1.0") in prom.label_values(
+        "controller", "controller_runtime_active_workers"
+    )
     with pytest.raises(QueryError) as info:
         PromClient("http://127.0.0.1:9", timeout=2).instant("up")
     assert info.value.kind == "unreachable"

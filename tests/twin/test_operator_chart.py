@@ -35,8 +35,13 @@ def test_controller_label_values_follow_the_chart(chart: str, controller: str) -
     """v2.1.0 Named("spark-application-controller"); v2.5.x Named(strings.ToLower(kind)) (kubeflow/spark-operator
     internal/controller/sparkapplication/controller.go at both tags)."""
     labels = _labels(chart)
+    # workqueue_* label sets: controller-runtime v0.17.5 (vendored by v2.1.0) pkg/metrics/workqueue.go has `name`
+    # only; v0.20.4 (vendored by v2.5.2) pkg/internal/metrics/workqueue.go has `name` and `controller`
+    assert ("workqueue_depth:controller" in labels) == (chart != "2.1.0")
+    if chart != "2.1.0":
+        assert labels["workqueue_depth:controller"] == {controller}
     for name in ("workqueue_depth:name", "workqueue_adds_total:name", "workqueue_retries_total:name",
-                 "workqueue_depth:controller", "controller_runtime_active_workers:controller",
+                 "controller_runtime_active_workers:controller",
                  "controller_runtime_max_concurrent_reconciles:controller",
                  "workqueue_queue_duration_seconds_bucket:name"):  # fmt: skip
         assert labels[name] == {controller}, name
