@@ -82,6 +82,17 @@ class OperatorMetrics:
             hist = hists[labels] = Hist(START_LATENCY_BUCKETS if name == START_LATENCY_HISTOGRAM else SUMMARY)
         hist.observe(value)
 
+    def app_replayed(self, labels: Labels, state: str) -> None:
+        """HandleSparkApplicationCreate (v2.1.0 internal/metrics/sparkapplication_metrics.go): an informer's
+        create event counts the app once by its current state; after a restart every stored app is one."""
+        counter = {"": APP_COUNT, "NEW": APP_COUNT, "SUBMITTED": SUBMIT_COUNT,
+                   "SUBMISSION_FAILED": FAILED_SUBMISSION_COUNT, "FAILED": FAILURE_COUNT,
+                   "COMPLETED": SUCCESS_COUNT}.get(state)  # fmt: skip
+        if counter is not None:
+            self.inc(counter, labels)
+        elif state == "RUNNING":
+            self.gauge_add(RUNNING_COUNT, labels, 1)
+
     def app_transition(
         self, labels: Labels, old: str, new: str, start_latency: float | None, execution_time: float | None
     ) -> None:

@@ -62,6 +62,12 @@ class Model:
         self.operator.add(App(spec, now, app_labels(spec.labels, spec.namespace)))
         return self._flush()
 
+    def app_replayed(self, app: Obj, now: float) -> None:
+        self._catch_up(now)
+        spec = parse_app(app, self.profile.default_app_seconds)
+        state = ((app.get("status") or {}).get("applicationState") or {}).get("state") or ""
+        self.app_metrics.app_replayed(app_labels(spec.labels, spec.namespace), state)
+
     def app_deleted(self, namespace: str, name: str, now: float) -> list[Change]:
         self._catch_up(now)
         app = self.operator.apps.get((namespace, name))
