@@ -141,6 +141,7 @@ def _monitoring(s: settings.StackSettings, cluster: Cluster, nodes: NodeGroups, 
             dashboards=dashboards,
             provider=cluster.provider,
             depends_on=[nodes.groups[roles.MONITORING], addons],
+            operator_chart_version=s.operator.chart_version,
         ),
     )
 

@@ -6,6 +6,7 @@ tests/infra/test_infra_chart_values.py checks them against third_party/upstream/
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from infra import roles
@@ -20,7 +21,9 @@ DASHBOARD_LABEL = "grafana_dashboard"
 DASHBOARD_LABEL_VALUE = "1"
 # Spark Operator values that 2.1.0 lacks, set only from these chart versions. No values.yaml of a newer chart
 # is vendored, so settings.py refuses them unless allowUnverifiedChartValues is set (see docs/infra.md).
-KUBE_API_MIN_VERSION = (2, 5, 0)
+KUBE_API_MIN_VERSION = (2, 5, 1)
+"""controller.kubeAPIQPS/kubeAPIBurst: first in kubeflow/spark-operator v2.5.1 charts/spark-operator-chart/values.yaml
+(v2.5.0's has neither; v2.5.1's templates/controller/deployment.yaml passes them as --kube-api-qps/--kube-api-burst)."""
 START_LATENCY_BUCKETS_MIN_VERSION = (2, 5, 0)
 
 
@@ -84,6 +87,32 @@ def spark_operator_values(
             },
         },
     }
+
+
+# The SparkApplication controller's controller-runtime name (the `controller`/`name` label of its metrics):
+# kubeflow/spark-operator internal/controller/sparkapplication/controller.go, Named("spark-application-controller")
+# at v2.1.0 through v2.4.0, Named(strings.ToLower(kind)) = "sparkapplication" from v2.5.0 (v2.5.2 read).
+# The same table as benchkit/spark/operator_versions.py (infra does not import benchkit).
+CONTROLLER_RENAMED_IN = (2, 5, 0)
+OLD_CONTROLLER_NAME = "spark-application-controller"
+NEW_CONTROLLER_NAME = "sparkapplication"
+
+
+def operator_controller_name(chart_version: str) -> str:
+    return NEW_CONTROLLER_NAME if version_tuple(chart_version) >= CONTROLLER_RENAMED_IN else OLD_CONTROLLER_NAME
+
+
+def dashboard_for_operator_chart(content: str, chart_version: str) -> str:
+    """A dashboard JSON whose `$controller` variable (if any) defaults to the controller of the deployed chart."""
+    data = json.loads(content)
+    variables = (data.get("templating") or {}).get("list") or []
+    changed = False
+    for var in variables:
+        if var.get("name") == "controller":
+            name = operator_controller_name(chart_version)
+            var["current"] = {"selected": True, "text": name, "value": name}
+            changed = True
+    return json.dumps(data, indent=2) + "\n" if changed else content
 
 
 def workqueue_values(qps: int | None, size: int | None, max_delay: str | None) -> dict[str, Any]:

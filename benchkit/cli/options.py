@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from benchkit.settings import run as run_settings
+from benchkit.spark.operator_versions import SUPPORTED_CHARTS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,6 +37,8 @@ _OPTIONS: list[Callable[[F], F]] = [
     click.option("--operator-workers", type=int, help="Embedded twin / plan: Spark Operator workers."),
     click.option("--operator-cpus", type=float, help="Embedded twin / plan: vCPUs of the operator node."),
     click.option("--twin-profile", type=click.Choice(run_settings.TWIN_PROFILES), help="Embedded twin model profile."),
+    click.option("--twin-operator-chart", type=click.Choice(SUPPORTED_CHARTS),
+                 help="Operator chart version whose metric names the embedded twin exports (default 2.1.0)."),
     click.option("--nodes", type=int, help="Bench nodes (embedded twin size; plan's node-group max)."),
     click.option("--prometheus-url", help="Prometheus to collect metrics from after the run ('off': none). Default: "
                  "a local Prometheus on the embedded twin; the stack's, port-forwarded, with --stack."),

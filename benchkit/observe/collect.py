@@ -24,6 +24,8 @@ from benchkit.observe import profiles as profile_mod
 from benchkit.observe.profiles import Metric
 from benchkit.observe.promql import PromClient, QueryError, Result, Series
 from benchkit.results import journal
+from benchkit.results.manifest import MANIFEST_FILE
+from benchkit.spark import operator_versions
 
 METRICS_DIR = "metrics"
 REPORT_FILE = "collection.json"
@@ -52,9 +54,12 @@ class Params:
     step: float
     rate: float
     window: float
+    controller: str = operator_versions.controller_name(None)
+    """The SparkApplication controller's controller-runtime name under the deployed chart ($controller)."""
 
     def variables(self) -> dict[str, str]:
-        return {"step": _dur(self.step), "rate": _dur(self.rate), "window": _dur(max(self.window, self.step))}
+        return {"step": _dur(self.step), "rate": _dur(self.rate), "window": _dur(max(self.window, self.step)),
+                "controller": self.controller}  # fmt: skip
 
 
 @dataclass
@@ -94,12 +99,34 @@ def run_window(run_dir: Path) -> Window:
 
 
 def choose_params(window: Window, scrape_interval: float = DEFAULT_SCRAPE_INTERVAL_S,
-                  step: float | None = None) -> Params:  # fmt: skip
+                  step: float | None = None, chart_version: str | None = None) -> Params:  # fmt: skip
     """A step giving about TARGET_POINTS points (never below 1 s) and a rate window of >= 4 scrapes."""
     if step is None:
         step = float(max(1, math.ceil(window.duration / TARGET_POINTS)))
     rate = max(4 * scrape_interval, step + scrape_interval)
-    return Params(step=step, rate=rate, window=math.ceil(window.duration))
+    return Params(step=step, rate=rate, window=math.ceil(window.duration),
+                  controller=operator_versions.controller_name(chart_version))  # fmt: skip
+
+
+def operator_chart(run_dir: Path) -> str | None:
+    """The Spark Operator chart version the run's manifest records: the operator Deployment's `helm.sh/chart`
+    label on a real cluster, the embedded twin's `operator_chart` otherwise; None when neither is known."""
+    try:
+        manifest = json.loads((Path(run_dir) / MANIFEST_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict):
+        return None
+    operator = (manifest.get("target") or {}).get("spark_operator") or {}
+    twin = manifest.get("embedded_twin") or {}
+    found = operator.get("chart") or twin.get("operator_chart")
+    if not isinstance(found, str):
+        return None
+    try:
+        operator_versions.parse(found)
+    except ValueError:
+        return None
+    return found
 
 
 def collect(prom: PromClient, metrics: Iterable[Metric], window: Window, params: Params, run_dir: Path, *,
@@ -125,8 +152,39 @@ def collect(prom: PromClient, metrics: Iterable[Metric], window: Window, params:
         outcomes.append(outcome)
         if progress is not None:
             progress(outcome)
+    _flag_restart(prom, window, params, outcomes)
     _merge_report(out_dir, window, params, outcomes)
     return outcomes
+
+
+RESTART_QUERY = ('max(changes(process_start_time_seconds[$window]) and on(job, instance) '
+                 'controller_runtime_max_concurrent_reconciles{controller="$controller"}) or vector(0)')  # fmt: skip
+"""Restarts of the operator process in the run window (its process_start_time_seconds changed)."""
+REPLAYED = "spark_application_"
+RESTART_WARNING = ("the operator restarted {n:g} time(s) during the run: its informer replayed every stored app as a "
+                   "create and counted each again by state (kubeflow/spark-operator v2.1.0 internal/metrics/"
+                   "sparkapplication_metrics.go HandleSparkApplicationCreate), so this series includes re-counted "
+                   "apps; use benchkit's own journal figures")  # fmt: skip
+
+
+def operator_restarts(prom: PromClient, window: Window, params: Params) -> float:
+    """How often the operator restarted in the window (0 when the query fails or finds no operator)."""
+    query = Metric("operator_restarts", RESTART_QUERY, "instant").render(**params.variables())
+    try:
+        result = prom.instant(query, window.end)
+    except QueryError:
+        return 0.0
+    return max((p[1] for s in result.series for p in s.points if not math.isnan(p[1])), default=0.0)
+
+
+def _flag_restart(prom: PromClient, window: Window, params: Params, outcomes: list[Outcome]) -> None:
+    """A restart skews every spark_application_* counter increase: say so on each outcome that uses one."""
+    restarts = operator_restarts(prom, window, params)
+    if restarts <= 0:
+        return
+    for outcome in outcomes:
+        if REPLAYED in outcome.query:
+            outcome.warnings.append(RESTART_WARNING.format(n=restarts))
 
 
 def _collect_one(prom: PromClient, metric: Metric, window: Window, params: Params, out_dir: Path) -> Outcome:
@@ -230,7 +288,7 @@ def collect_run(run_dir: Path, prometheus_url: str, *, profiles: tuple[str, ...]
     """Load the profiles, derive the window from the run's journal and collect everything into the run folder."""
     metrics = profile_mod.load(tuple(profiles) if profiles else profile_mod.BUILTIN)
     window = run_window(Path(run_dir))
-    params = choose_params(window, scrape_interval=scrape_interval, step=step)
+    params = choose_params(window, scrape_interval=scrape_interval, step=step, chart_version=operator_chart(run_dir))
     return collect(PromClient(prometheus_url), metrics, window, params, Path(run_dir), progress=progress)
 
 

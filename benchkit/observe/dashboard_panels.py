@@ -1,7 +1,8 @@
 """The panels of benchkit's two Grafana dashboards, as data: title, meaning, PromQL targets, unit.
 
 Queries use Grafana's `$__rate_interval` for rate windows and `$__range` for "over the visible range",
-and `$controller` (the controller-runtime controller, default sparkapplication) on the operator board.
+and `$controller` (the SparkApplication controller's controller-runtime name: spark-application-controller on
+chart 2.1.0-2.4.x, sparkapplication from 2.5.0; benchkit/spark/operator_versions.py) on the operator board.
 The operator's own process is picked by `and on(job, instance) controller_runtime_active_workers{...}`,
 so no job, namespace or pod name is hard-coded.
 """
@@ -81,8 +82,10 @@ OPERATOR: list[Row | Panel] = [
     ),
     Panel(
         "Outcomes in the visible range",
-        "Apps seen, submitted, completed and failed during the dashboard's time range (increase() over $__range, so "
-        "an operator restart does not reset them).",
+        "Apps seen, submitted, completed and failed during the dashboard's time range (increase() over $__range). "
+        "An operator restart is NOT harmless here: on start the informer replays every stored app as a create and "
+        "the operator counts each again by its state (kept COMPLETED apps re-enter completed), so these jump. "
+        "Check 'Operator restarts' below; benchkit's report counts apps from its own journal.",
         (
             Target("sum(increase(spark_application_count[$__range]))", "seen"),
             Target("sum(increase(spark_application_submit_count[$__range]))", "submitted"),
@@ -93,7 +96,8 @@ OPERATOR: list[Row | Panel] = [
     ),
     Panel(
         "Success ratio in the visible range",
-        "Completed / (completed + failed) over the time range: windowed increases, not lifetime counters.",
+        "Completed / (completed + failed) over the time range: windowed increases, not lifetime counters. An "
+        "operator restart in the range re-counts every stored app by state and skews it.",
         (
             Target("sum(increase(spark_application_success_count[$__range])) / (sum(increase("
                    "spark_application_success_count[$__range])) + (sum(increase(spark_application_failure_count"
@@ -139,7 +143,9 @@ OPERATOR: list[Row | Panel] = [
     Panel(
         "Work queue depth",
         "Items waiting for a worker (a gauge: plotted as is, never through rate()). A depth that keeps growing is "
-        "the operator falling behind. The trend is deriv() over 5 minutes, in items per second.",
+        "the operator falling behind. The trend is deriv() over 5 minutes, in items per second. Items held back "
+        "by the work queue's rate limiter (AddAfter; token bucket 10/s, burst 100 by default) are not counted "
+        "until their delay ends: a backlog in the limiter never shows as depth.",
         (
             Target(f"sum(workqueue_depth{{{QUEUE}}})", "depth"),
             Target(f"deriv(sum(workqueue_depth{{{QUEUE}}})[5m:])", "trend (items/s)"),
@@ -147,11 +153,15 @@ OPERATOR: list[Row | Panel] = [
         axis_label="items",
     ),
     Panel(
-        "Work queue adds and retries",
-        "Items added per second (every watch event on an app enqueues it) and rate-limited retries.",
+        "Work queue adds and rate-limited enqueues",
+        "adds/s: items entering the queue (deduplicated). rate-limited enqueues/s: workqueue_retries_total, which "
+        "client-go counts on every AddAfter, and the operator's event handlers enqueue every app and pod event with "
+        "AddRateLimited: it tracks the event rate, not failures (client-go util/workqueue/delaying_queue.go; "
+        "kubeflow/spark-operator v2.1.0 internal/controller/sparkapplication/event_handler.go). Failed reconciles "
+        "are under 'Reconciles by result'.",
         (
             Target(f"sum(rate(workqueue_adds_total{{{QUEUE}}}[{RI}]))", "adds/s"),
-            Target(f"sum(rate(workqueue_retries_total{{{QUEUE}}}[{RI}]))", "retries/s"),
+            Target(f"sum(rate(workqueue_retries_total{{{QUEUE}}}[{RI}]))", "rate-limited enqueues/s (events)"),
         ),
         unit="reqps",
     ),
@@ -207,6 +217,15 @@ OPERATOR: list[Row | Panel] = [
         axis_label="cores",
     ),
     Panel(
+        "Operator restarts",
+        "Changes of the operator process's start time in the visible range. Any restart re-counts every stored "
+        "app by state (kubeflow/spark-operator v2.1.0 internal/metrics/sparkapplication_metrics.go "
+        "HandleSparkApplicationCreate): the outcome and success-ratio panels jump.",
+        (Target(f"max(changes(process_start_time_seconds[$__range]) and {OPERATOR_PROCESS}) or vector(0)",
+                "restarts"),),
+        kind="stat",
+    ),
+    Panel(
         "Operator memory",
         "Resident memory of the operator process and the container's working set (cAdvisor).",
         (
@@ -225,7 +244,8 @@ CLUSTER: list[Row | Panel] = [
     Row("API server"),
     Panel(
         "API latency p50 by verb",
-        "Median request latency by verb, WATCH and CONNECT excluded (long-lived by design).",
+        "Median request latency by verb, WATCH and CONNECT excluded (long-lived by design). Buckets as the stack "
+        "keeps them: 0.005, 0.025, 0.05, 0.1, 1, 5, 10, 30, 60 s (0.1-1 s is one bucket).",
         (Target(f"histogram_quantile(0.5, sum by (le, verb) (rate(apiserver_request_duration_seconds_bucket{{{VERBS}}}"
                 f"[{RI}])))", "{{verb}}"),),
         unit="s",
@@ -233,7 +253,10 @@ CLUSTER: list[Row | Panel] = [
     Panel(
         "API latency p99 by verb",
         "p99 request latency by verb. The Kubernetes SLO is 1 s for single-object calls and 30 s for LISTs; the "
-        "published benchmark saw p90 peak near 600 ms, from Spark drivers listing executor pods.",
+        "published benchmark saw p90 peak near 600 ms, from Spark drivers listing executor pods. Coarse: "
+        "kube-prometheus-stack 88.5.3 drops most le buckets of this histogram (values.yaml, kubeApiServer "
+        "metricRelabelings) and keeps 0.005, 0.025, 0.05, 0.1, 1, 5, 10, 30, 60 s, so 0.1-1 s is one bucket and "
+        "a quantile inside it (such as ~0.6 s) is a linear interpolation, not a measurement.",
         (Target(f"histogram_quantile(0.99, sum by (le, verb) (rate(apiserver_request_duration_seconds_bucket{{{VERBS}}}"
                 f"[{RI}])))", "{{verb}}"),),
         unit="s",

@@ -1,7 +1,9 @@
 """Metric profiles: YAML lists of `{name, query, kind: range|instant}` (plus optional unit, help), strictly validated.
 
 The built-in profiles live beside this module (`profiles/operator.yaml`, `apiserver.yaml`, `cluster.yaml`);
-a user can pass their own file. Queries may use `$rate`, `$step` and `$window`, filled in per run.
+a user can pass their own file. Queries may use `$rate`, `$step`, `$window` and `$controller` (the
+SparkApplication controller's controller-runtime name under the chart version in the run's manifest), filled
+in per run.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from typing import Any
 import yaml
 
 from benchkit.errors import ConfigError
+from benchkit.spark import operator_versions
 
 KINDS = ("range", "instant")
 BUILTIN = ("operator", "apiserver", "cluster")
-VARIABLES = frozenset({"rate", "step", "window"})
+VARIABLES = frozenset({"rate", "step", "window", "controller"})
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
 _REQUIRED = ("name", "query", "kind")
 _OPTIONAL = ("unit", "help")
@@ -36,9 +39,9 @@ class Metric:
     help: str = ""
     profile: str = ""
 
-    def render(self, *, rate: str, step: str, window: str) -> str:
+    def render(self, *, rate: str, step: str, window: str, controller: str = operator_versions.OLD_CONTROLLER) -> str:
         """The query with its variables filled in, e.g. `$rate` -> `30s`."""
-        return string.Template(self.query).substitute(rate=rate, step=step, window=window)
+        return string.Template(self.query).substitute(rate=rate, step=step, window=window, controller=controller)
 
 
 def load(names_or_paths: list[str] | tuple[str, ...] = BUILTIN) -> list[Metric]:

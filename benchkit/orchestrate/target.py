@@ -9,6 +9,7 @@ from benchkit.kube import connect
 from benchkit.kube.stack import read_stack_outputs
 from benchkit.orchestrate.context import KubeAccess, RunContext
 from benchkit.settings.run import DEFAULT_TWIN_PROFILE
+from benchkit.spark import operator_versions
 from benchkit.twin.config import TwinOptions
 from benchkit.twin.process import TwinProcess
 
@@ -40,7 +41,8 @@ def twin_settings(ctx: RunContext) -> dict[str, object] | None:
         return None
     o = ctx.twin.options
     return {"profile": o.profile, "nodes": o.nodes, "max_pods": o.max_pods, "operator_workers": o.operator_workers,
-            "operator_cpus": o.operator_cpus, "namespaces": list(o.namespaces), "seed": o.seed}  # fmt: skip
+            "operator_cpus": o.operator_cpus, "namespaces": list(o.namespaces), "seed": o.seed,
+            "operator_chart": o.operator_chart}  # fmt: skip
 
 
 @contextmanager
@@ -49,7 +51,8 @@ def _twin(ctx: RunContext) -> Iterator[None]:
     namespaces = tuple(dict.fromkeys(("default", *s.spark_namespaces)))
     options = TwinOptions(nodes=s.nodes, profile=s.twin_profile or DEFAULT_TWIN_PROFILE,
                           operator_workers=s.operator_workers, operator_cpus=s.operator_cpus,
-                          namespaces=namespaces)  # fmt: skip
+                          namespaces=namespaces,
+                          operator_chart=s.twin_operator_chart or operator_versions.DEFAULT_CHART)  # fmt: skip
     workers = s.operator_workers if s.operator_workers is not None else "profile default"
     ctx.console.print(
         "benchkit: no --kubeconfig, --context or --stack given: running against the embedded twin "

@@ -18,12 +18,13 @@ import yaml
 
 from benchkit.errors import ConfigError
 from benchkit.settings import slo as slo_grammar
+from benchkit.spark.operator_versions import SUPPORTED_CHARTS
 
 DEFAULT_NAMESPACES = ("spark-team-a", "spark-team-b", "spark-team-c")
 SCENARIOS = ("delete", "keep")
 TWIN_PROFILES = ("fast", "paper")
 DEFAULT_TWIN_PROFILE = "fast"
-TWIN_ONLY = ("operator_workers", "operator_cpus", "twin_profile")
+TWIN_ONLY = ("operator_workers", "operator_cpus", "twin_profile", "twin_operator_chart")
 """The embedded twin's model: `benchkit run` refuses them with a real cluster (`plan` models one with them)."""
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
@@ -64,6 +65,8 @@ class RunSettings:
     operator_cpus: float | None = None
     twin_profile: str | None = None
     """The embedded twin's model profile; None means DEFAULT_TWIN_PROFILE."""
+    twin_operator_chart: str | None = None
+    """The Spark Operator chart version the embedded twin's metrics stand in for; None means DEFAULT_CHART."""
     nodes: int = 200
     """Bench nodes (the twin's node count; the plan's node-group max)."""
     prometheus_url: str | None = None
@@ -223,6 +226,10 @@ def validate(s: RunSettings) -> None:  # noqa: PLR0912 - a flat list of independ
         raise ConfigError(f"scenario must be one of {', '.join(SCENARIOS)}, got {s.scenario!r}")
     if s.twin_profile is not None and s.twin_profile not in TWIN_PROFILES:
         raise ConfigError(f"twin-profile must be one of {', '.join(TWIN_PROFILES)}, got {s.twin_profile!r}")
+    if s.twin_operator_chart is not None and s.twin_operator_chart not in SUPPORTED_CHARTS:
+        raise ConfigError(
+            f"twin-operator-chart must be one of {', '.join(SUPPORTED_CHARTS)}, got {s.twin_operator_chart!r}"
+        )
     if s.app_seconds < 0 or s.timeout <= 0:
         raise ConfigError("app-seconds must be >= 0 and timeout > 0")
     if s.api_grace <= 0:

@@ -9,6 +9,7 @@ from typing import Any
 
 from benchkit.errors import ConfigError
 from benchkit.settings.run import DNS1123_LABEL as DNS_LABEL
+from benchkit.spark.operator_versions import DEFAULT_CHART, SUPPORTED_CHARTS
 
 PROFILES = ("fast", "paper")
 DEFAULT_NAMESPACES = ("default", "spark-team-a", "spark-team-b", "spark-team-c")
@@ -64,6 +65,13 @@ class TwinOptions:
             "Events kept per resource to resume watches and continue lists; older resourceVersions get 410.", min=100
         ),
     )
+    operator_chart: str = field(
+        default=DEFAULT_CHART,
+        metadata=_cli(
+            "Spark Operator chart version whose metric label values (controller names) the twin exports.",
+            choices=SUPPORTED_CHARTS,
+        ),
+    )
     exit_with_parent: bool = field(default=False, metadata=_cli("Stop when the process that started the twin exits."))
     """TwinProcess sets it: no orphaned twins."""
 
@@ -72,6 +80,8 @@ class TwinOptions:
             _check_range(flag_name(f.name), getattr(self, f.name), f.metadata)
         _check(self.profile in PROFILES, f"--profile must be one of {', '.join(PROFILES)}, got {self.profile!r}")
         _check(bool(self.host), "--host must not be empty")
+        charts, chart = ", ".join(SUPPORTED_CHARTS), self.operator_chart
+        _check(chart in SUPPORTED_CHARTS, f"--operator-chart must be one of {charts}, got {chart!r}")
         for ns in self.namespaces:
             _check(bool(DNS_LABEL.match(ns)) and len(ns) <= 63, f"--namespaces: {ns!r} is not a valid namespace name")
         _check(len(set(self.namespaces)) == len(self.namespaces), "--namespaces lists a namespace twice")

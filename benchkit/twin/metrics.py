@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -24,13 +25,16 @@ from prometheus_client.core import (
     SummaryMetricFamily,
 )
 
-from benchkit.twin import daemonsets
+from benchkit.spark import operator_versions
+from benchkit.twin import daemonsets, exporters
 from benchkit.twin.model.interface import ModelMetrics
+from benchkit.twin.model.metrics import CONTROLLER, CPU_LABELS
 from benchkit.twin.resources import ALL, PODS, SPARK_APPS
 from benchkit.twin.store import Store
 
-# kube-apiserver's buckets for apiserver_request_duration_seconds (k8s 1.32).
-DURATION_BUCKETS = (
+# kube-apiserver's buckets for apiserver_request_duration_seconds (kubernetes/kubernetes release-1.32,
+# staging/src/k8s.io/apiserver/pkg/endpoints/metrics/metrics.go).
+APISERVER_BUCKETS = (
     0.005,
     0.025,
     0.05,
@@ -55,6 +59,14 @@ DURATION_BUCKETS = (
     45,
     60,
 )
+# kube-prometheus-stack 88.5.3 (prometheus-community/helm-charts tag kube-prometheus-stack-88.5.3,
+# charts/kube-prometheus-stack/values.yaml, kubeApiServer.serviceMonitor.metricRelabelings) drops these `le`
+# values of apiserver_request_duration_seconds_bucket before storing: the twin exports what the stack keeps,
+# 0.005 0.025 0.05 0.1 1 5 10 30 60 (so 0.1 s to 1 s is one bucket, as on the real stack).
+STACK_DROPS_LE = re.compile(
+    r"(0\.15|0\.2|0\.3|0\.35|0\.4|0\.45|0\.6|0\.7|0\.8|0\.9|1\.25|1\.5|1\.75|2|3|3\.5|4|4\.5|6|7|8|9|15|20|40|45|50)(\.0)?"
+)
+DURATION_BUCKETS = tuple(b for b in APISERVER_BUCKETS if not STACK_DROPS_LE.fullmatch(repr(float(b))))
 _REQUEST_LABELS = ("verb", "group", "version", "resource", "subresource", "scope")
 OPERATOR_BASE_RSS = 40 * 1024 * 1024
 """Modelled resident memory of an idle operator (a controller-runtime Go binary): an estimate, not measured."""
@@ -98,6 +110,24 @@ def _label_names(samples: dict[tuple[tuple[str, str], ...], Any]) -> list[str]:
     for labels in samples:
         names.update(dict.fromkeys(k for k, _ in labels))
     return list(names)
+
+
+def as_chart(snapshot: ModelMetrics, chart_version: str) -> ModelMetrics:
+    """The snapshot with the label values of `chart_version`: the SparkApplication controller's name on the
+    workqueue (`name`) and controller-runtime (`controller`) series (see benchkit/spark/operator_versions.py)."""
+    real = operator_versions.controller_name(chart_version)
+    drop_controller = not operator_versions.workqueue_has_controller_label(chart_version)
+
+    def fix(name: str, labels: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+        if drop_controller and name.startswith("workqueue_"):  # controller-runtime v0.17.5: `name` only
+            labels = tuple((k, v) for k, v in labels if k != "controller")
+        return tuple((k, real if k in ("controller", "name") and v == CONTROLLER else v) for k, v in labels)
+
+    return ModelMetrics(
+        counters={n: {fix(n, k): v for k, v in by.items()} for n, by in snapshot.counters.items()},
+        gauges={n: {fix(n, k): v for k, v in by.items()} for n, by in snapshot.gauges.items()},
+        histograms={n: {fix(n, k): v for k, v in by.items()} for n, by in snapshot.histograms.items()},
+    )
 
 
 def model_families(snapshot: ModelMetrics) -> Iterator[Metric]:
@@ -147,18 +177,34 @@ def _relabel(family: Metric, samples: dict[tuple[tuple[str, str], ...], Any]) ->
 class TwinCollector:
     """Renders apiserver metrics from RequestStats + Store and the model's snapshot on each scrape."""
 
-    def __init__(self, stats: RequestStats, store: Store, model_metrics: Callable[[], ModelMetrics | None]) -> None:
+    def __init__(
+        self,
+        stats: RequestStats,
+        store: Store,
+        model_metrics: Callable[[], ModelMetrics | None],
+        operator_chart: str = operator_versions.DEFAULT_CHART,
+        started: float | None = None,
+    ) -> None:
         self.stats = stats
         self.store = store
         self.model_metrics = model_metrics
+        self.operator_chart = operator_chart
+        self.started = time.time() if started is None else started
+        """When the modelled operator process started: this twin process's start (a restart resets it)."""
 
     def collect(self) -> Iterator[Metric]:
         yield from self._requests()
         yield from self._storage()
         snapshot = self.model_metrics()
         if snapshot is not None:
-            yield from model_families(snapshot)
-        yield self._operator_memory()
+            yield from model_families(as_chart(snapshot, self.operator_chart))
+        memory = self._operator_memory()
+        yield memory
+        yield exporters.cadvisor_memory(dict(CPU_LABELS), memory.samples[0].value)
+        yield from exporters.kube_state_metrics(self.store)
+        start = GaugeMetricFamily("process_start_time_seconds", "Start time of the process since unix epoch.")
+        start.add_metric([], self.started)
+        yield start
 
     def _operator_memory(self) -> Metric:
         """The modelled operator's resident memory: a base plus its informer caches, which hold every

@@ -1,7 +1,8 @@
 """Starting state: the namespaces and the model's nodes, and (after a --state-dir restart) the saved apps.
 
 A restarted twin keeps every object, but the model restarts empty. The approximation: apps that had
-finished (COMPLETED/FAILED) stay as they are, pods included; apps still in flight lose their pods and
+finished (COMPLETED/FAILED) stay as they are, pods included, and the fresh operator counts each again by its
+state, as the real one's informer does on start; apps still in flight lose their pods and
 are handed to the fresh model as if just created, so they are submitted and run again (their stored
 status stays until the model writes a new one).
 """
@@ -48,6 +49,7 @@ def refeed(
         obj = rec.obj()
         state = states.state_of(obj)
         if states.is_terminal(state):
+            driver.model.app_replayed(obj, now)  # the fresh operator's informer re-counts it by state
             continue
         driver.collect_pods(rec.ns, rec.name, now)
         obj.pop("status", None)

@@ -85,7 +85,8 @@ class TwinServer:
             refeed(self.store, self.driver, loaded[1], loaded[2], now)
         self.api = KubeApi(self.store, self.driver, opts.bookmark_every, opts.seed)
         self.admin = Admin(self.store, self.driver, self.faults, self.stats, self.cut_watches)
-        self.metrics = registry(TwinCollector(self.stats, self.store, lambda: self.driver.model.metrics(time.time())))
+        self.metrics = registry(TwinCollector(self.stats, self.store, lambda: self.driver.model.metrics(time.time()),
+                                              operator_chart=opts.operator_chart))  # fmt: skip
         validation.preload()
         await self._listen()
         try:

@@ -10,7 +10,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from infra.chart_values import DASHBOARD_LABEL, DASHBOARD_LABEL_VALUE, GRAFANA_PASSWORD_KEY, GRAFANA_USER_KEY
+from infra.chart_values import (
+    DASHBOARD_LABEL,
+    DASHBOARD_LABEL_VALUE,
+    GRAFANA_PASSWORD_KEY,
+    GRAFANA_USER_KEY,
+    dashboard_for_operator_chart,
+)
 from infra.dashboards import Dashboard
 from infra.naming import type_token
 
@@ -33,6 +39,8 @@ class MonitoringArgs:
     provider: k8s.Provider
     depends_on: Sequence[pulumi.Resource]
     """The monitoring node group and the StorageClass addon."""
+    operator_chart_version: str = "2.1.0"
+    """The Spark Operator chart deployed: the operator dashboard's `$controller` defaults to its controller name."""
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -79,7 +87,7 @@ class Monitoring(pulumi.ComponentResource):
                     namespace=NAMESPACE,
                     labels={DASHBOARD_LABEL: DASHBOARD_LABEL_VALUE},
                 ),
-                data={dashboard.filename: dashboard.content},
+                data={dashboard.filename: dashboard_for_operator_chart(dashboard.content, args.operator_chart_version)},
                 opts=in_ns,
             )
         self.register_outputs({"grafanaService": GRAFANA_SERVICE})

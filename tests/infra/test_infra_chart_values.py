@@ -5,6 +5,7 @@ Checked against the charts' own values.yaml, vendored unmodified in third_party/
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,8 @@ KPS_CHART = yaml.safe_load((UPSTREAM / "kube-prometheus-stack-88.5.3" / "values.
 # chart passes them through. Kept to the minimum placement needs; see docs/infra.md.
 KPS_SUBCHART_KEYS = {"grafana.nodeSelector", "grafana.tolerations", "grafana.resources", "grafana.service.type"}
 # Spark Operator keys that only newer charts have: no newer values.yaml is vendored, so infra sets them only for
-# chart versions >= 2.5.0 and only with allowUnverifiedChartValues (tests/infra/test_infra_settings.py).
+# chart versions >= 2.5.0 (2.5.1 for the API limits) and only with allowUnverifiedChartValues
+# (tests/infra/test_infra_settings.py).
 OPERATOR_NEWER_KEYS = {
     "controller.kubeAPIQPS",
     "controller.kubeAPIBurst",
@@ -89,6 +91,15 @@ def test_newer_chart_keys_appear_only_on_newer_charts() -> None:
     assert set(settings.NEWER_CHART_VALUE.values()) == OPERATOR_NEWER_KEYS
 
 
+def test_kube_api_limits_start_at_chart_2_5_1() -> None:
+    """kubeflow/spark-operator charts/spark-operator-chart/values.yaml: kubeAPIQPS/kubeAPIBurst are absent at tag
+    v2.5.0 and present at v2.5.1 (read with `git show v2.5.0:... / v2.5.1:...`)."""
+    assert "kubeAPIQPS" not in _operator_values(chart_version="2.5.0")["controller"]
+    assert "kubeAPIBurst" not in _operator_values(chart_version="2.5.0")["controller"]
+    assert _operator_values(chart_version="2.5.1")["controller"]["kubeAPIQPS"] == 100
+    assert _operator_values(chart_version="2.5.1")["controller"]["kubeAPIBurst"] == 200
+
+
 def test_values_the_stack_registers_are_chart_keys(default_stack) -> None:  # type: ignore[no-untyped-def]
     """The values as the program passes them to Helm (not just the builder's output)."""
     mocks = default_stack.mocks
@@ -110,3 +121,59 @@ def test_monitoring_values_are_chart_keys_except_the_grafana_subchart_ones() -> 
         grafana_secret="grafana-admin",
     )
     assert set(unknown_keys(values, KPS_CHART)) == KPS_SUBCHART_KEYS
+
+
+def _deep_merge(base: Any, ours: Any) -> Any:
+    if isinstance(base, dict) and isinstance(ours, dict):
+        return {k: _deep_merge(base.get(k), ours.get(k)) if k in ours else base[k] for k in {*base, *ours}}
+    return ours
+
+
+def _pod_monitor_selector(prometheus_spec: dict[str, Any], release: str) -> dict[str, Any]:
+    """What kube-prometheus-stack 88.5.3 renders as the Prometheus CR's podMonitorSelector
+    (prometheus-community/helm-charts tag kube-prometheus-stack-88.5.3,
+    charts/kube-prometheus-stack/templates/prometheus/prometheus.yaml): the selector if set, else
+    `release: <release>` when podMonitorSelectorNilUsesHelmValues, else {} (every PodMonitor)."""
+    if prometheus_spec.get("podMonitorSelector"):
+        return dict(prometheus_spec["podMonitorSelector"])
+    if prometheus_spec.get("podMonitorSelectorNilUsesHelmValues"):
+        return {"matchLabels": {"release": release}}
+    return {}
+
+
+def test_the_stacks_prometheus_selects_the_operators_pod_monitor(default_stack) -> None:  # type: ignore[no-untyped-def]
+    """The operator's PodMonitor (kubeflow/spark-operator v2.1.0 charts/spark-operator-chart/templates/prometheus/
+    podmonitor.yaml: labels from prometheus.podMonitor.labels, endpoint port = prometheus.metrics.portName, in the
+    release namespace) must be picked by the chart's Prometheus under the values infra registers."""
+    mocks = default_stack.mocks
+    kps = mocks.one("kubernetes:helm.sh/v3:Release", "monitoring-release")
+    spec = _deep_merge(KPS_CHART["prometheus"]["prometheusSpec"], kps.inputs["values"]["prometheus"]["prometheusSpec"])
+    selector = _pod_monitor_selector(spec, kps.inputs["name"])
+    operator = _deep_merge(OPERATOR_CHART, mocks.one("kubernetes:helm.sh/v3:Release", "spark-operator-release")
+                           .inputs["values"])  # fmt: skip
+    monitor_labels = operator["prometheus"]["podMonitor"].get("labels") or {}
+    wanted = selector.get("matchLabels") or {}
+    assert all(monitor_labels.get(k) == v for k, v in wanted.items()), (selector, monitor_labels)
+    assert not selector.get("matchExpressions")
+    assert not spec.get("podMonitorNamespaceSelector")  # {}: PodMonitors in every namespace
+    assert operator["prometheus"]["podMonitor"]["create"] is True
+    assert operator["prometheus"]["metrics"]["enable"] is True  # the template fails without it
+    # the endpoint names the container port the controller Deployment declares (same value, deployment.yaml)
+    assert operator["prometheus"]["metrics"]["portName"] == "metrics"
+    # with the chart's own default the PodMonitor (no labels) would NOT be selected: the setting matters
+    default_selector = _pod_monitor_selector(KPS_CHART["prometheus"]["prometheusSpec"], kps.inputs["name"])
+    assert default_selector == {"matchLabels": {"release": kps.inputs["name"]}}
+    assert not all(monitor_labels.get(k) == v for k, v in default_selector["matchLabels"].items())
+
+
+@pytest.mark.parametrize(("chart", "controller"), [("2.1.0", "spark-application-controller"),
+                                                   ("2.5.2", "sparkapplication")])  # fmt: skip
+def test_the_operator_dashboard_defaults_to_the_deployed_charts_controller(build, chart: str, controller: str) -> None:  # type: ignore[no-untyped-def]
+    """kubeflow/spark-operator internal/controller/sparkapplication/controller.go: spark-application-controller at
+    v2.1.0, strings.ToLower(kind) at v2.5.2; the repo's dashboards/ as infra ships them."""
+    built = build({"sparkOperatorChartVersion": chart})
+    maps = {r.inputs["metadata"]["name"]: r for r in built.mocks.of_type("kubernetes:core/v1:ConfigMap")}
+    board = json.loads(maps["dashboard-spark-operator-benchmark"].inputs["data"]["spark-operator-benchmark.json"])
+    (var,) = [v for v in board["templating"]["list"] if v["name"] == "controller"]
+    assert var["current"]["value"] == controller
+    assert chart_values.operator_controller_name(chart) == controller

@@ -77,7 +77,13 @@ def test_newer_chart_values_unchecked_against_a_real_values_yaml_need_the_overri
         ({"benchMinNodes": "10", "benchMaxNodes": "5"}, "benchMaxNodes", "must be >= benchMinNodes (10), got 5"),
         ({"benchDesiredNodes": "300"}, "benchDesiredNodes", "must be between 0 and 200"),
         ({"benchMaxNod": "5"}, "benchMaxNod", "unknown key"),
-        ({"kubeApiQps": "100"}, "kubeApiQps", "needs sparkOperatorChartVersion >= 2.5.0"),
+        ({"kubeApiQps": "100"}, "kubeApiQps", "needs sparkOperatorChartVersion >= 2.5.1"),
+        # kubeflow/spark-operator v2.5.0 charts/spark-operator-chart/values.yaml has no controller.kubeAPIQPS
+        (
+            {"sparkOperatorChartVersion": "2.5.0", "kubeApiBurst": "100"},
+            "kubeApiBurst",
+            "needs sparkOperatorChartVersion >= 2.5.1",
+        ),
         ({"startLatencyBuckets": "60,30"}, "startLatencyBuckets", "needs sparkOperatorChartVersion >= 2.5.0"),
         (
             {"sparkOperatorChartVersion": "2.5.2", "startLatencyBuckets": "60,30", "allowUnverifiedChartValues": "1"},

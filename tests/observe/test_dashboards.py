@@ -21,10 +21,7 @@ DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 # Queries the twin cannot feed, and why. They must still parse, and must return nothing here (so this list
 # stays true: a query the twin starts feeding has to move out of it).
 CANNOT_FEED = {
-    "container_memory_working_set_bytes": "cAdvisor memory: the twin models the operator's as process memory only",
-    "kube_pod_container_resource_requests": "kube-state-metrics: none runs in front of the twin",
-    "kube_pod_status_phase": "kube-state-metrics: none runs in front of the twin",
-    "kube_node_status_condition": "kube-state-metrics: none runs in front of the twin",
+    "kube_pod_container_resource_requests": "the twin stores no operator pod, so it has no container requests",
     "apiserver_admission_webhook_admission_duration_seconds_bucket": "the twin calls no admission webhooks",
     "spark_application_submit_latency_seconds_histogram_bucket": "operator v2.5.1+ only; the twin models v2.1.0",
     "apiserver_flowcontrol_current_executing_seats": "API Priority and Fairness is not modelled by the twin",
@@ -116,7 +113,7 @@ def _resolve_variables(prom: PromClient) -> dict[str, str]:
         for var in json.loads(path.read_text())["templating"]["list"]:
             if var["type"] != "query":
                 continue
-            match = re.fullmatch(r"label_values\((\w+),\s*(\w+)\)", var["definition"])
+            match = re.fullmatch(r"label_values\((\w+(?:\{[^}]*\})?),\s*(\w+)\)", var["definition"])
             assert match, var["definition"]
             values = prom.label_values(match[2], match[1])
             assert var["current"]["value"] in values, f"default {var['current']} not among {values}"

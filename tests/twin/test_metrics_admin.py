@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -132,3 +133,75 @@ def test_stats_and_node_group_scaling(twin: TwinProcess, k8s: Clients) -> None:
     assert status == 404
     status, body = twin.request("POST", "/twin/v1/faults", {"fault_rat": 1})
     assert status == 400 and "fault_rat" in body["message"]
+
+
+def test_label_values_are_chart_2_1_0s_by_default(twin: TwinProcess, k8s: Clients) -> None:
+    """The default twin stands in for chart 2.1.0: the controller is `spark-application-controller`
+    (kubeflow/spark-operator v2.1.0 internal/controller/sparkapplication/controller.go, Named(...)), and the
+    spark_application_* series carry `app_type` only (v2.1.0 charts/spark-operator-chart/templates/controller/
+    deployment.yaml hard-codes --metrics-labels=app_type)."""
+    run = uuid.uuid4().hex[:10]
+    k8s.create_app("spark-team-a", app("labels-1", run, seconds=0.2))
+    wait_until(lambda: state(k8s.get_app("spark-team-a", "labels-1")) == "COMPLETED", what="COMPLETED")
+    samples = _samples(twin)
+    for name in ("workqueue_depth", "workqueue_adds_total", "workqueue_retries_total"):
+        assert {labels["name"] for labels, _ in samples[name]} == {"spark-application-controller"}, name
+    assert {labels["controller"] for labels, _ in samples["controller_runtime_max_concurrent_reconciles"]} == {
+        "spark-application-controller"
+    }
+    # (the parser names a counter sample `<family>_total` even when the exposition has no `_total`)
+    for name in ("spark_application_count_total", "spark_application_success_count_total",
+                 "spark_application_running_count"):  # fmt: skip
+        assert all(set(labels) == {"app_type"} for labels, _ in samples[name]), samples[name]
+
+
+def test_retries_count_every_rate_limited_enqueue(twin: TwinProcess, k8s: Clients) -> None:
+    """client-go counts a retry on every AddAfter (util/workqueue/delaying_queue.go) and the operator's handlers
+    enqueue every app and pod event with AddRateLimited: retries follow events, at least one per add."""
+    before = _samples(twin)
+    run = uuid.uuid4().hex[:10]
+    k8s.create_app("spark-team-c", app("retries-1", run, seconds=0.2))
+    wait_until(lambda: state(k8s.get_app("spark-team-c", "retries-1")) == "COMPLETED", what="COMPLETED")
+    after = _samples(twin)
+
+    def grown(name: str) -> float:
+        return after[name][0][1] - (before[name][0][1] if name in before else 0.0)
+
+    assert grown("workqueue_retries_total") >= grown("workqueue_adds_total") > 0
+
+
+def test_apiserver_buckets_are_the_ones_the_stack_keeps(twin: TwinProcess, k8s: Clients) -> None:
+    """kube-prometheus-stack 88.5.3 values.yaml (kubeApiServer.serviceMonitor.metricRelabelings) drops most `le`
+    values of apiserver_request_duration_seconds_bucket; the twin exports the set the stack stores."""
+    k8s.core.list_namespaced_pod("default")
+    les = {labels["le"] for labels, _ in _samples(twin)["apiserver_request_duration_seconds_bucket"]}
+    assert les == {"0.005", "0.025", "0.05", "0.1", "1.0", "5.0", "10.0", "30.0", "60.0", "+Inf"}
+
+
+def test_operator_start_time_is_exported(twin: TwinProcess) -> None:
+    """process_start_time_seconds of the modelled operator (benchkit detects restarts from it)."""
+    samples = _samples(twin)
+    (start,) = samples["process_start_time_seconds"]
+    assert 0 < start[1] <= time.time()
+    assert start[1] >= samples["benchkit_twin_process_start_time_seconds"][0][1] - 5
+
+
+def test_exporter_series_have_the_real_names_labels_and_types(twin: TwinProcess, k8s: Clients) -> None:
+    """kube-state-metrics v2 (docs/metrics/workload/pod-metrics.md, cluster/node-metrics.md) and the kubelet's
+    cAdvisor working set, derived from the twin's store and model."""
+    run = uuid.uuid4().hex[:10]
+    k8s.create_app("spark-team-a", app("exp-1", run, seconds=30))
+    wait_until(lambda: state(k8s.get_app("spark-team-a", "exp-1")) == "RUNNING", what="RUNNING")
+    types = _types(twin)
+    assert types["kube_pod_status_phase"] == types["kube_node_status_condition"] == "gauge"
+    assert types["container_memory_working_set_bytes"] == "gauge"
+    samples = _samples(twin)
+    driver = {labels["phase"]: v for labels, v in samples["kube_pod_status_phase"]
+              if labels["pod"] == "exp-1-driver" and labels["namespace"] == "spark-team-a"}  # fmt: skip
+    assert driver == {"Pending": 0, "Succeeded": 0, "Failed": 0, "Unknown": 0, "Running": 1}
+    ready = [labels["node"] for labels, v in samples["kube_node_status_condition"]
+             if labels["condition"] == "Ready" and labels["status"] == "true" and v == 1]  # fmt: skip
+    assert len(ready) == len(k8s.core.list_node().items) > 0
+    (memory,) = [v for labels, v in samples["container_memory_working_set_bytes"]
+                 if labels["container"] == "spark-operator-controller"]  # fmt: skip
+    assert memory == samples["process_resident_memory_bytes"][0][1]

@@ -130,12 +130,7 @@ def test_api_delete_removes_pods_and_stops_reconciling() -> None:
     before = len(log.of(AppStatus))
     run(model, log)
     assert len(log.of(AppStatus)) == before
-    assert (
-        model.metrics(T0 + 100).gauges["spark_application_running_count"][
-            (("app_type", "Unknown"), ("namespace", "spark-team-a"))
-        ]
-        == 0
-    )
+    assert model.metrics(T0 + 100).gauges["spark_application_running_count"][(("app_type", "Unknown"),)] == 0
 
 
 def test_deleting_the_driver_pod_fails_the_app() -> None:

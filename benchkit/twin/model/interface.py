@@ -95,6 +95,11 @@ class TwinModel(Protocol):
         """A SparkApplication was stored (already validated). Usually returns [] and enqueues work."""
         ...
 
+    def app_replayed(self, app: Obj, now: float) -> None:
+        """A finished app the fresh operator's informer lists on start: counted again by its stored state
+        (kubeflow/spark-operator v2.1.0 internal/metrics/sparkapplication_metrics.go HandleSparkApplicationCreate)."""
+        ...
+
     def app_deleted(self, namespace: str, name: str, now: float) -> list[Change]:
         """An app was deleted through the API: its pods go too (PodDeleted for each)."""
         ...

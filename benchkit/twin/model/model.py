@@ -62,6 +62,12 @@ class Model:
         self.operator.add(App(spec, now, app_labels(spec.labels, spec.namespace)))
         return self._flush()
 
+    def app_replayed(self, app: Obj, now: float) -> None:
+        self._catch_up(now)
+        spec = parse_app(app, self.profile.default_app_seconds)
+        state = ((app.get("status") or {}).get("applicationState") or {}).get("state") or ""
+        self.app_metrics.app_replayed(app_labels(spec.labels, spec.namespace), state)
+
     def app_deleted(self, namespace: str, name: str, now: float) -> list[Change]:
         self._catch_up(now)
         app = self.operator.apps.get((namespace, name))
@@ -106,7 +112,7 @@ class Model:
         snap.counters.update(
             {
                 "workqueue_adds_total": {QUEUE_LABELS: float(queue.adds_total)},
-                "workqueue_retries_total": {QUEUE_LABELS: 0.0},
+                "workqueue_retries_total": {QUEUE_LABELS: float(queue.retries_total)},
                 "controller_runtime_reconcile_total": {
                     (*CONTROLLER_LABELS, ("result", "success")): float(op.reconciles)
                 },

@@ -10,7 +10,7 @@ from benchkit.twin.model.cpu import SharedCpu
 from benchkit.twin.model.interface import AppDeleted, AppStatus
 from benchkit.twin.model.metrics import OperatorMetrics
 from benchkit.twin.model.pods import Pod
-from benchkit.twin.model.ratelimit import TokenBucket
+from benchkit.twin.model.ratelimit import TokenBucket, WorkqueueRateLimiter
 from benchkit.twin.model.runtime import SparkRuntime
 from benchkit.twin.model.statemachine import Decision, next_status
 from benchkit.twin.model.workqueue import Key, WorkQueue
@@ -29,6 +29,11 @@ class SparkOperator:
             ctx.events, profile.operator_cpus, profile.submit_parallelism, profile.threads_per_core, profile.smt_gain
         )
         self._api = TokenBucket(profile.api_qps, profile.api_burst)
+        self.limiter = (
+            WorkqueueRateLimiter(profile.workqueue_qps, profile.workqueue_burst) if profile.workqueue_qps > 0 else None
+        )
+        self.delayed: dict[Key, float] = {}
+        """Keys waiting in the delaying queue (AddAfter) until their ready time: not in workqueue_depth."""
         self.workers = profile.operator_workers
         self.idle = self.workers
         self.apps: dict[Key, App] = {}
@@ -42,7 +47,7 @@ class SparkOperator:
             self.remove(old)
         self.apps[app.key] = app
         self.metrics.app_transition(app.labels, "-", "NEW", None, None)
-        self.enqueue(app.key)
+        self.enqueue_event(app.key)
 
     def remove(self, app: App) -> None:
         """The app object is gone (API delete or TTL): its pods are garbage-collected."""
@@ -57,11 +62,31 @@ class SparkOperator:
 
     def _pod_event(self, pod: Pod) -> None:
         if pod.app.alive:
-            self.enqueue(pod.app.key)
+            self.enqueue_event(pod.app.key)
+
+    def enqueue_event(self, key: Key) -> None:
+        """An event handler's `AddRateLimited`: counted as a retry, delayed by the limiter when it says so."""
+        self.queue.retries_total += 1
+        now = self._ctx.now
+        delay = self.limiter.when(key, now) if self.limiter is not None else 0.0
+        if delay <= 0:
+            self.enqueue(key)
+        elif key not in self.delayed:  # the delaying queue keeps one entry per key (the earliest ready time)
+            self.delayed[key] = now + delay
+            self._ctx.events.after(delay, self._ready, key)
+
+    def _ready(self, key: Key, now: float) -> None:
+        self.delayed.pop(key, None)
+        self.enqueue(key)
 
     def enqueue(self, key: Key) -> None:
         if self.queue.add(key, self._ctx.now):
             self._dispatch()
+
+    def _requeue_at(self, at: float, key: Key) -> None:
+        """Result{RequeueAfter}: controller-runtime calls Forget then AddAfter, which counts a retry."""
+        self.queue.retries_total += 1
+        self._ctx.events.at(at, self._enqueue_later, key)
 
     def _enqueue_later(self, key: Key, now: float) -> None:
         self.enqueue(key)
@@ -83,6 +108,8 @@ class SparkOperator:
                 self._ctx.events.after(work, self._decide, (key, app))
 
     def _done(self, key: Key) -> None:
+        if self.limiter is not None:
+            self.limiter.forget(key)  # a reconcile without error: Forget resets the item's backoff
         self.queue.done(key, self._ctx.now)
         self.idle += 1
         self._dispatch()
@@ -115,7 +142,7 @@ class SparkOperator:
         decision = next_status(app, now, self._ctx)
         if decision.status is None or decision.status == app.status:
             if decision.recheck_at is not None:
-                self._ctx.events.at(decision.recheck_at, self._enqueue_later, key)
+                self._requeue_at(decision.recheck_at, key)
             self._done(key)
             return
         latency = self._api.reserve(now) + self._ctx.jitter(self._ctx.profile.status_write_latency)
@@ -139,7 +166,7 @@ class SparkOperator:
         start_latency = now - app.created_at if new == "RUNNING" and first else None
         execution = app.termination - app.attempt_start if new in ("COMPLETED", "FAILED") else None
         self.metrics.app_transition(app.labels, old or "NEW", new, start_latency, execution)
-        self.enqueue(app.key)  # the informer sees our own update
+        self.enqueue_event(app.key)  # the informer sees our own update
         self._done(app.key)
 
     def _terminal(self, app: App, now: float) -> None:
@@ -150,7 +177,7 @@ class SparkOperator:
             latency = self._api.reserve(now) + self._ctx.jitter(self._ctx.profile.status_write_latency)
             self._ctx.events.after(latency, self._delete, app)
         else:
-            self._ctx.events.at(app.termination + ttl, self._enqueue_later, app.key)
+            self._requeue_at(app.termination + ttl, app.key)
             self._done(app.key)
 
     def _delete(self, app: App, now: float) -> None:

@@ -54,6 +54,11 @@ class Profile:
     """controller.kubeAPIQPS (chart default 20): the operator's status writes and deletes share it; 0 = unlimited."""
     api_burst: int = 30
     """controller.kubeAPIBurst (chart default 30)."""
+    workqueue_qps: float = 10.0
+    """controller.workqueueRateLimiter.bucketQPS (chart default 10): every event the operator enqueues takes a
+    token; 0 turns the work-queue rate limiter off."""
+    workqueue_burst: int = 100
+    """controller.workqueueRateLimiter.bucketSize (chart default 100)."""
     driver_pod_grace: float = 10.0
     """driverPodCreationGracePeriod: a missing driver pod fails the app after this."""
 
@@ -88,6 +93,7 @@ FAST = Profile(
     default_app_seconds=2.0,
     node_ready=0.5,
     api_qps=0.0,
+    workqueue_qps=0.0,
 )
 
 PAPER = Profile(

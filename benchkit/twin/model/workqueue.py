@@ -20,6 +20,7 @@ class WorkQueue:
         "dirty",
         "processing",
         "queue_duration",
+        "retries_total",
         "work_duration",
     )
 
@@ -30,6 +31,9 @@ class WorkQueue:
         self._added_at: dict[Key, float] = {}
         self._started_at: dict[Key, float] = {}
         self.adds_total = 0
+        self.retries_total = 0
+        """Every AddAfter, hence every AddRateLimited (client-go util/workqueue/delaying_queue.go counts
+        `retry()` before it looks at the delay): with the operator's handlers, every event it enqueues."""
         self.queue_duration = Hist(WORKQUEUE_BUCKETS)
         self.work_duration = Hist(WORKQUEUE_BUCKETS)
 

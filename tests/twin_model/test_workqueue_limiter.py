@@ -1,0 +1,57 @@
+"""The operator's work-queue rate limiter (kubeflow/spark-operator v2.1.0 pkg/util/workqueue.go NewRateLimiter:
+MaxOf(ItemExponentialFailure(5 ms, 1000 s), Bucket(10/s, 100)) by cmd/operator/controller/start.go defaults)."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchkit.twin.model import build_model
+from benchkit.twin.model.model import Model
+from benchkit.twin.model.ratelimit import WorkqueueRateLimiter
+
+from .helpers import Log, create, make_app
+
+T0 = 10_000.0
+
+
+def test_bucket_and_per_item_backoff() -> None:
+    limiter = WorkqueueRateLimiter(10.0, 100)
+    delays = [limiter.when(("ns", f"a{i}"), T0) for i in range(101)]
+    assert delays[:100] == [pytest.approx(0.005)] * 100  # the burst: only the 5 ms first-failure backoff
+    assert delays[100] == pytest.approx(0.1)  # the 101st waits for a token at 10/s
+    key = ("ns", "same")
+    assert [limiter.when(key, T0 + 100) for _ in range(3)] == pytest.approx([0.005, 0.01, 0.02])
+    limiter.forget(key)  # a reconcile without error resets the item's backoff
+    assert limiter.when(key, T0 + 200) == pytest.approx(0.005)
+
+
+def test_a_backlog_in_the_limiter_is_not_queue_depth() -> None:
+    """Every event is an AddRateLimited: past the bucket's burst, items wait in the delaying queue, counted as
+    retries (client-go delaying_queue.go AddAfter) but absent from workqueue_depth."""
+    model = build_model("paper", nodes=20, max_pods=220)
+    assert isinstance(model, Model)
+    log = Log()
+    log.add(T0, model.initial_changes(T0))
+    for i in range(300):
+        create(model, log, make_app(f"lim-{i}", seconds=60), T0)
+    op = model.operator
+    assert op.limiter is not None
+    assert len(op.delayed) >= 150  # 300 creates, 100 tokens: the rest wait 0.1 s apart
+    metrics = model.metrics(T0)
+    queue = next(iter(metrics.gauges["workqueue_depth"]))
+    depth = metrics.gauges["workqueue_depth"][queue]
+    assert depth + len(op.delayed) + (op.workers - op.idle) <= 300
+    assert depth <= 100
+    assert metrics.counters["workqueue_retries_total"][queue] == 300
+    assert metrics.counters["workqueue_adds_total"][queue] <= 300 - len(op.delayed)
+    model.advance(T0 + 40)  # 200 more tokens by T0 + 20: every app's create has left the limiter by now
+    later = model.metrics(T0 + 40)
+    assert later.counters["workqueue_adds_total"][queue] >= 300
+    # later events (status writes, pods) take tokens too and wait behind them: the limiter stays busy
+    assert later.counters["workqueue_retries_total"][queue] > 300
+
+
+def test_fast_profile_has_no_limiter() -> None:
+    model = build_model("fast", nodes=1, max_pods=10)
+    assert isinstance(model, Model)
+    assert model.operator.limiter is None
