@@ -41,8 +41,7 @@ class RunDemand:
     def observe(self) -> tuple[Observation, int]:
         api = self._api()
         desired = self.groups.describe(self.ref).desired
-        nodes = kubeapi.list_items(k8s.CoreV1Api(api).list_node,
-                                   label_selector=f"{readiness.NODEGROUP_LABEL}={self.ref.name}")  # fmt: skip
+        nodes = readiness.group_nodes(k8s.CoreV1Api(api).list_node, self.ref.name)
         ready = sum(1 for n in nodes if readiness.is_ready(n))
         counts = self.ctx.counts
         seen = counts.seen if counts is not None else 0
