@@ -36,7 +36,13 @@ def bench_nodes(api: client.ApiClient, expect: ClusterExpect) -> list[Row]:
     answer = inspect.items(api, "/api/v1/nodes")
     if answer.state != "found":
         return [cannot_check(check, answer.reason)]
-    bench = [n for n in answer.body if _is_bench(n, expect.bench_group)]
+    return bench_nodes_row(answer.body, expect)
+
+
+def bench_nodes_row(nodes: list[dict[str, Any]], expect: ClusterExpect) -> list[Row]:
+    """Every bench node (found by either label) has both labels and allocatable pods = maxPods."""
+    check = "bench nodes"
+    bench = [n for n in nodes if _is_bench(n, expect.bench_group)]
     if not bench:
         return [ok(check, "no bench nodes now (nothing to check until they are scaled up)")]
     for node in bench:
@@ -71,7 +77,12 @@ def operator(api: client.ApiClient, expect: ClusterExpect) -> list[Row]:
     answer = inspect.items(api, "/apis/apps/v1/deployments", OPERATOR_SELECTOR)
     if answer.state != "found":
         return [cannot_check(check, f"Deployments: {answer.reason}")]
-    deployments = answer.body
+    return operator_row(answer.body, expect)
+
+
+def operator_row(deployments: list[dict[str, Any]], expect: ClusterExpect) -> list[Row]:
+    """The controller Deployment ready, with the stack's workers and CPU request; the webhook as configured."""
+    check = "spark operator"
     controllers = [d for d in deployments if _component(d) == "controller"]
     if not controllers:
         return [fail(check, f"no Deployment labelled {OPERATOR_SELECTOR} with component controller",

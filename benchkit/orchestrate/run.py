@@ -22,7 +22,7 @@ from benchkit.kube import cleanup as kube_cleanup
 from benchkit.kube import cluster
 from benchkit.load.schedule import RateProfile, mono_origin  # pure: no Locust, no gevent
 from benchkit.load.spec import LoadSpec
-from benchkit.orchestrate import capacity_steps, observe_steps, table
+from benchkit.orchestrate import capacity_steps, doctor_step, observe_steps, table
 from benchkit.orchestrate.context import RunContext, Step
 from benchkit.orchestrate.progress import Progress, Snapshot
 from benchkit.orchestrate.target import secrets_of, start_target, stop_target, twin_settings
@@ -176,6 +176,7 @@ def results(ctx: RunContext) -> None:
 PIPELINE: list[Step] = [
     Step("validate", validate),
     Step("target", start_target),
+    Step("doctor", doctor_step.fast_doctor),
     Step("preflight", preflight),
     Step("manifest", write_manifest),
     Step("submit", submit),
