@@ -31,6 +31,8 @@ def tool_row(name: str) -> Row:
         done = subprocess.run([path, *args], capture_output=True, text=True, timeout=VERSION_TIMEOUT_S, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return warn(check, f"{path}: version unknown ({type(exc).__name__})")
+    if done.returncode != 0:
+        return warn(check, f"{path}: `{name} {' '.join(args)}` exited {done.returncode}")
     first = (done.stdout or done.stderr).strip().splitlines()
     version = first[0].strip() if first else "version unknown"
     if name == "aws" and version.startswith("aws-cli/1."):

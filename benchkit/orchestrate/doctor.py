@@ -66,10 +66,12 @@ def run(o: DoctorOptions) -> list[Row]:
 
 def _stack(o: DoctorOptions) -> list[Row]:
     assert o.stack is not None
-    rows = doctor_tools.tool_rows(("pulumi", "aws", "kubectl"))
-    if any(r.check == "tool pulumi" and r.status == "fail" for r in rows):
+    rows = doctor_tools.tool_rows(("pulumi",))
+    if rows[0].status == "fail":
         return [*rows, cannot_check("stack outputs", "the Pulumi CLI is needed to read them")]
     outputs = read_stack_outputs(o.stack)
+    # the kubeconfig pulumi-eks writes runs `aws eks get-token`: the AWS CLI is needed exactly when it execs it
+    rows += doctor_tools.tool_rows(("aws", "kubectl") if _execs_aws(outputs.kubeconfig) else ("kubectl",))
     shape = outputs.shape
     operator = shape.get("operator") or {}
     janitor = shape.get("janitor") or {}
@@ -93,6 +95,11 @@ def _stack(o: DoctorOptions) -> list[Row]:
     if not o.fast:
         rows += _prometheus(o, outputs)
     return rows
+
+
+def _execs_aws(kubeconfig: dict[str, Any]) -> bool:
+    users = kubeconfig.get("users") or []
+    return any(Path(str(((u.get("user") or {}).get("exec") or {}).get("command", ""))).name == "aws" for u in users)
 
 
 def _nodes(o: DoctorOptions, shape: dict[str, Any]) -> int:
