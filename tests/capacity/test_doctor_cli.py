@@ -116,3 +116,48 @@ def test_doctor_without_a_target_checks_the_embedded_twin() -> None:
     assert statuses["bench nodes"] == "ok" and statuses["SparkApplication API"] == "ok"
     if "operator scrape" in statuses:  # with a Prometheus binary (make test installs it)
         assert statuses["prometheus"] == "ok" and statuses["operator scrape"] == "ok"
+
+
+def _ctx(**settings: Any) -> Any:
+    import io
+
+    from rich.console import Console
+
+    from benchkit.orchestrate.context import RunContext
+    from benchkit.settings.run import RunSettings
+
+    out = io.StringIO()
+    return RunContext(settings=RunSettings(**settings), console=Console(file=out), out=Console(file=out)), out
+
+
+def test_run_stops_before_scaling_when_a_fast_check_fails(aws: str, twin: TwinProcess, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from benchkit.orchestrate import doctor_step, run
+
+    names = [s.name for s in run.PIPELINE]
+    assert names.index("target") < names.index("doctor") < names.index("prescale") < names.index("submit")
+    expect = build(untainted="bench")  # the bench group lost its taint: Spark pods could land elsewhere
+    bin_dir = fake_pulumi(tmp_path / "bin", "broken", _stack_outputs(twin, expect))
+    _fake_aws(bin_dir, "aws-cli/2.22.0 Python/3.12.6")
+    monkeypatch.setenv("PATH", path_with(bin_dir))
+    ctx, _ = _ctx(stack="broken", prescale=True, nodes=1)
+    with pytest.raises(doctor_step.DoctorFailed, match=r"^doctor: node group bench: .*no spark-operator-benchmark-ng:"
+                       r"NoSchedule taint; fix: run `pulumi up`"):  # fmt: skip
+        doctor_step.fast_doctor(ctx)
+    assert doctor_step.DoctorFailed.exit_code == 1
+    # the same stack, intact: the step passes and says how many checks it made
+    good = build()
+    bin_dir = fake_pulumi(tmp_path / "bin2", "good", _stack_outputs(twin, good))
+    _fake_aws(bin_dir, "aws-cli/2.22.0 Python/3.12.6")
+    monkeypatch.setenv("PATH", path_with(bin_dir))
+    ctx, out = _ctx(stack="good", prescale=True, nodes=1)
+    doctor_step.fast_doctor(ctx)
+    assert "fast checks passed" in out.getvalue()
+
+
+def test_a_plain_twin_run_makes_no_doctor_checks() -> None:
+    from benchkit.orchestrate import doctor_step
+
+    ctx, out = _ctx()
+    doctor_step.fast_doctor(ctx)  # no stack, no prescale: nothing to check, nothing printed
+    assert out.getvalue() == ""
