@@ -307,6 +307,14 @@ def test_outputs(default_stack) -> None:  # type: ignore[no-untyped-def]
     )
     assert out["prometheusService"] == "kube-prometheus-stack/kube-prometheus-stack-prometheus:9090"
     assert out["leaseParameter"] == "/benchkit/test/lease"
+    # what doctor compares the live cluster with, and plan simulates
+    assert out["stackShape"] == {
+        "benchMaxPods": 220,
+        "nodeGroupBounds": {"core": [2, 2], "operator": [1, 1], "monitoring": [1, 1], "bench": [0, 200]},
+        "warmPrefixTarget": 1,
+        "operator": {"workers": 20, "controllerCpu": "33", "webhookEnabled": True, "serviceAccount": "spark"},
+        "janitor": {"functionName": "benchkit-test-janitor", "schedule": "rate(5 minutes)"},
+    }
 
 
 def test_access_entry_and_endpoint_cidrs(build) -> None:  # type: ignore[no-untyped-def]
