@@ -23,7 +23,7 @@ from infra.config_reader import ConfigError
 from infra.dashboards import DashboardError, load_dashboards
 from infra.instances import INSTANCE_TYPES
 from infra.naming import common_tags
-from infra.sizing import monitoring_sizing, operator_sizing
+from infra.sizing import OperatorSizing, monitoring_sizing, operator_sizing
 
 
 def main() -> dict[str, Any]:
@@ -82,6 +82,36 @@ def main() -> dict[str, Any]:
         prometheus_service=Monitoring.prometheus_service(),
         lease_parameter=janitor.lease_parameter if janitor else None,
         instance_types={role: group.instance_type for role, group in s.node_groups.items()},
+        stack_shape=_stack_shape(s, janitor),
+    )
+
+
+def _stack_shape(s: settings.StackSettings, janitor: Janitor | None) -> dict[str, Any]:
+    bench = s.node_groups[roles.BENCH]
+    sizing = _operator_sizing(s)
+    return {
+        "benchMaxPods": bench.max_pods,
+        "nodeGroupBounds": {role: [g.min_size, g.max_size] for role, g in s.node_groups.items()},
+        "warmPrefixTarget": s.warm_prefix_target,
+        "operator": {"workers": sizing.workers, "controllerCpu": sizing.controller_cpu,
+                     "webhookEnabled": s.operator.webhook_enabled, "serviceAccount": s.operator.service_account},
+        "janitor": {"functionName": janitor.function_name, "schedule": s.janitor.schedule} if janitor else None,
+    }  # fmt: skip
+
+
+def _operator_sizing(s: settings.StackSettings) -> OperatorSizing:
+    """The operator's sizing derived from its node, with the stack's explicit overrides applied."""
+    op = s.operator
+    derived = operator_sizing(
+        INSTANCE_TYPES[s.node_groups[roles.OPERATOR].instance_type], webhook_enabled=op.webhook_enabled
+    )
+    return replace(
+        derived,
+        controller_cpu=op.controller_cpu or derived.controller_cpu,
+        controller_memory=op.controller_memory or derived.controller_memory,
+        workers=op.workers or derived.workers,
+        webhook_cpu=op.webhook_cpu or derived.webhook_cpu,
+        webhook_memory=op.webhook_memory or derived.webhook_memory,
     )
 
 
@@ -150,17 +180,7 @@ def _spark_operator(
     s: settings.StackSettings, cluster: Cluster, nodes: NodeGroups, monitoring: Monitoring
 ) -> SparkOperator:
     op = s.operator
-    derived = operator_sizing(
-        INSTANCE_TYPES[s.node_groups[roles.OPERATOR].instance_type], webhook_enabled=op.webhook_enabled
-    )
-    sizing = replace(
-        derived,
-        controller_cpu=op.controller_cpu or derived.controller_cpu,
-        controller_memory=op.controller_memory or derived.controller_memory,
-        workers=op.workers or derived.workers,
-        webhook_cpu=op.webhook_cpu or derived.webhook_cpu,
-        webhook_memory=op.webhook_memory or derived.webhook_memory,
-    )
+    sizing = _operator_sizing(s)
     values = chart_values.spark_operator_values(
         chart_version=op.chart_version,
         namespaces=op.namespaces,

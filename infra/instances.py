@@ -1,11 +1,19 @@
-"""The EC2 instance types the stack allows, with the vCPU and memory the sizing functions need.
+"""The EC2 instance types the stack allows, read from the cluster-shape data file.
 
-Only x86_64 types: every node group uses the AL2023_x86_64_STANDARD AMI.
+benchkit/data/cluster_shape.yaml is the one place for these facts: benchkit reads it too (the twin's node
+model, `plan`, pricing). infra reads it by path and never imports benchkit.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SHAPE_FILE = Path(__file__).resolve().parent.parent / "benchkit" / "data" / "cluster_shape.yaml"
 
 
 @dataclass(frozen=True)
@@ -15,27 +23,29 @@ class InstanceType:
     name: str
     vcpu: int
     memory_gib: int
+    enis: int
+    ipv4_per_eni: int
+    kubelet_memory_mib: int | None = None
+    """Memory capacity the kubelet reports, where recorded; else a fraction of memory_gib (shape file)."""
 
 
-def _table(*rows: tuple[str, int, int]) -> dict[str, InstanceType]:
-    return {name: InstanceType(name, vcpu, mem) for name, vcpu, mem in rows}
+@cache
+def shape() -> dict[str, Any]:
+    """The whole data file (cached: it is read once per process)."""
+    data: dict[str, Any] = yaml.safe_load(SHAPE_FILE.read_text())
+    return data
 
 
-# Source: the EC2 instance-type pages (vCPU / memory are fixed per type, not per region).
-INSTANCE_TYPES: dict[str, InstanceType] = _table(
-    # general purpose: core nodes, bench nodes
-    ("m5.large", 2, 8), ("m5.xlarge", 4, 16), ("m5.2xlarge", 8, 32), ("m5.4xlarge", 16, 64),
-    ("m6a.large", 2, 8), ("m6a.xlarge", 4, 16), ("m6a.2xlarge", 8, 32), ("m6a.4xlarge", 16, 64),
-    ("m6a.8xlarge", 32, 128), ("m6i.xlarge", 4, 16), ("m6i.2xlarge", 8, 32), ("m6i.4xlarge", 16, 64),
-    ("m6i.8xlarge", 32, 128), ("m7i.4xlarge", 16, 64), ("m7i.8xlarge", 32, 128),
-    # compute optimised: the operator node (the controller is CPU-bound: one spark-submit JVM per app)
-    ("c5.2xlarge", 8, 16), ("c5.4xlarge", 16, 32), ("c5.9xlarge", 36, 72), ("c5.12xlarge", 48, 96),
-    ("c5.18xlarge", 72, 144), ("c6a.8xlarge", 32, 64), ("c6a.16xlarge", 64, 128), ("c6i.8xlarge", 32, 64),
-    ("c6i.16xlarge", 64, 128), ("c7i.8xlarge", 32, 64), ("c7i.16xlarge", 64, 128),
-    # memory optimised: the monitoring node (Prometheus memory grows with active series)
-    ("r5.xlarge", 4, 32), ("r5.2xlarge", 8, 64), ("r6a.xlarge", 4, 32), ("r6a.2xlarge", 8, 64),
-    ("r6a.4xlarge", 16, 128), ("r6i.2xlarge", 8, 64), ("r6i.4xlarge", 16, 128),
-)  # fmt: skip
+def _table() -> dict[str, InstanceType]:
+    return {
+        name: InstanceType(
+            name, row["vcpu"], row["memory_gib"], row["enis"], row["ipv4_per_eni"], row.get("kubelet_memory_mib")
+        )
+        for name, row in shape()["instance_types"].items()
+    }
+
+
+INSTANCE_TYPES: dict[str, InstanceType] = _table()
 
 
 def lookup(name: str) -> InstanceType:

@@ -21,8 +21,11 @@ GRAFANA_PASSWORD = "grafanaAdminPassword"
 PROMETHEUS_SERVICE = "prometheusService"
 LEASE_PARAMETER = "leaseParameter"
 INSTANCE_TYPES = "instanceTypes"
+STACK_SHAPE = "stackShape"
+"""What the stack was built to be (bench maxPods and bounds, operator sizing, janitor): `plan` simulates it,
+`benchkit doctor` compares the live cluster with it."""
 ALL_KEYS = (CLUSTER_NAME, REGION, KUBECONFIG, NODE_GROUPS, SPARK_NAMESPACES, GRAFANA_PORT_FORWARD,
-            GRAFANA_PASSWORD, PROMETHEUS_SERVICE, LEASE_PARAMETER, INSTANCE_TYPES)  # fmt: skip
+            GRAFANA_PASSWORD, PROMETHEUS_SERVICE, LEASE_PARAMETER, INSTANCE_TYPES, STACK_SHAPE)  # fmt: skip
 SECRET_KEYS = (KUBECONFIG, GRAFANA_PASSWORD)
 
 
@@ -38,6 +41,7 @@ def export_all(
     prometheus_service: str,
     lease_parameter: str | None,
     instance_types: Mapping[str, str],
+    stack_shape: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Export every key (secrets wrapped as secrets) and return what was exported."""
     outputs: dict[str, Any] = {
@@ -51,6 +55,7 @@ def export_all(
         PROMETHEUS_SERVICE: prometheus_service,
         LEASE_PARAMETER: lease_parameter,
         INSTANCE_TYPES: dict(instance_types),
+        STACK_SHAPE: dict(stack_shape),
     }
     for key, value in outputs.items():
         pulumi.export(key, value)

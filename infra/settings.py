@@ -17,9 +17,9 @@ from pulumi.runtime.config import CONFIG, get_config_env
 from infra import roles
 from infra.addressing import SubnetPlan, plan_subnets
 from infra.config_reader import NAMESPACE, ConfigError, Reader, version_tuple
-from infra.instances import INSTANCE_TYPES
+from infra.instances import INSTANCE_TYPES, shape
 from infra.preflight import PreflightError, check_pod_ip_capacity
-from infra.sizing import eks_default_max_pods, monitoring_sizing, operator_sizing
+from infra.sizing import monitoring_sizing, operator_sizing, standard_max_pods
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_VPC_CIDR = IPv4Network("10.0.0.0/16")
@@ -37,6 +37,10 @@ NEWER_CHART_VALUE = {
     "startLatencyBuckets": "prometheus.metrics.jobStartLatencyBuckets",
 }
 DEFAULT_START_LATENCY_BUCKETS = "10,30,60,90,120,180,240,300,450,600,900,1200,1800,2700,3600,5400,7200"
+EKS_MAX_NODES_PER_GROUP: int = shape()["eks"]["max_nodes_per_node_group"]
+BENCH_MAX_PODS: int = shape()["max_pods"]["bench"]
+DEFAULT_TYPES: dict[str, str] = shape()["defaults"]["instance_types"]
+DEFAULT_NODES: dict[str, int] = shape()["defaults"]["fixed_nodes"]
 _DNS_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
 _CPU = r"\d+(\.\d+)?m?"
 _MEMORY = r"\d+(Ki|Mi|Gi|Ti)"
@@ -54,7 +58,7 @@ class NodeGroupSettings:
     max_size: int
     disk_gib: int = 100
     max_pods: int | None = None
-    """None: EKS's own default for the type; bench sets 220 through a nodeadm NodeConfig."""
+    """None: nodeadm's standard maxPods for the type; bench sets 220 through a NodeConfig user-data part."""
 
 
 @dataclass(frozen=True)
@@ -203,29 +207,32 @@ def _parse(r: Reader, *, stack: str, region: str) -> StackSettings:
 
 
 def _node_groups(r: Reader) -> dict[str, NodeGroupSettings]:
-    disk = r.integer("nodeDiskGiB", 100, 20, 2000)
+    disk = r.integer("nodeDiskGiB", shape()["defaults"]["disk_gib"], 20, 2000)
 
     def instance(key: str, default: str) -> str:
         return r.choice(key, default, INSTANCE_TYPES, "instance type")
 
-    bench_min = r.integer("benchMinNodes", 0, 0, 1000)
-    bench_max = r.integer("benchMaxNodes", 200, 1, 1000)
+    bench_min = r.integer("benchMinNodes", 0, 0, EKS_MAX_NODES_PER_GROUP)
+    bench_max = r.integer("benchMaxNodes", 200, 1, 1_000_000)
+    if bench_max > EKS_MAX_NODES_PER_GROUP:
+        raise ConfigError("benchMaxNodes", f"EKS allows at most {EKS_MAX_NODES_PER_GROUP} nodes per managed node "
+                          f"group (quota 'Nodes per managed node group'), got {bench_max}")  # fmt: skip
     if bench_max < bench_min:
         raise ConfigError("benchMaxNodes", f"must be >= benchMinNodes ({bench_min}), got {bench_max}")
     bench_desired = r.integer("benchDesiredNodes", bench_min, bench_min, bench_max)
-    fixed = {
-        roles.CORE: (instance("coreInstanceType", "m5.xlarge"), r.integer("coreNodes", 2, 1, 10)),
-        roles.OPERATOR: (instance("operatorInstanceType", "c5.9xlarge"), r.integer("operatorNodes", 1, 1, 3)),
-        roles.MONITORING: (instance("monitoringInstanceType", "r6a.2xlarge"), r.integer("monitoringNodes", 1, 1, 3)),
-    }
+    fixed = {  # coreInstanceType/coreNodes, operatorInstanceType/operatorNodes, monitoring...
+        role: (instance(f"{role}InstanceType", DEFAULT_TYPES[role]),
+               r.integer(f"{role}Nodes", DEFAULT_NODES[role], 1, most))
+        for role, most in ((roles.CORE, 10), (roles.OPERATOR, 3), (roles.MONITORING, 3))
+    }  # fmt: skip
     groups = {role: NodeGroupSettings(itype, n, n, n, disk) for role, (itype, n) in fixed.items()}
     groups[roles.BENCH] = NodeGroupSettings(
-        instance_type=instance("benchInstanceType", "m6a.4xlarge"),
+        instance_type=instance("benchInstanceType", DEFAULT_TYPES[roles.BENCH]),
         min_size=bench_min,
         desired_size=bench_desired,
         max_size=bench_max,
         disk_gib=disk,
-        max_pods=r.integer("benchMaxPods", 220, 10, 250),
+        max_pods=r.integer("benchMaxPods", BENCH_MAX_PODS, 10, 250),
     )
     return groups
 
@@ -335,7 +342,7 @@ def _check_addresses(s: StackSettings) -> None:
                           "or lower benchMaxNodes/benchMaxPods") from None  # fmt: skip
     for role in (roles.CORE, roles.OPERATOR, roles.MONITORING):
         group = s.node_groups[role]
-        pods = eks_default_max_pods(INSTANCE_TYPES[group.instance_type])
+        pods = standard_max_pods(INSTANCE_TYPES[group.instance_type])
         try:
             # system groups may land in any private subnet: check the worst case of all in one
             check_pod_ip_capacity(plan.private[:1], group.max_size, pods, s.warm_prefix_target, group=role)

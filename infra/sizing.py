@@ -4,14 +4,13 @@ and Prometheus/Grafana requests on the monitoring node. No Pulumi here; unit-tes
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from infra.instances import InstanceType
+from infra.instances import InstanceType, shape
 
-# What the kernel and firmware keep of the advertised memory before the kubelet sees it (typically 2-5 %).
-VISIBLE_MEMORY_FRACTION = 0.96
-EVICTION_HARD_MIB = 100  # kubelet memory.available eviction threshold on EKS AMIs
+_ALLOC = shape()["allocatable"]
+VISIBLE_MEMORY_FRACTION: float = _ALLOC["visible_memory_fraction"]
+EVICTION_HARD_MIB: int = _ALLOC["eviction_hard_memory_mib"]  # kubelet evictionHard memory.available (nodeadm)
 # Room left for the per-node DaemonSets (aws-node, kube-proxy, ebs-csi-node, eks-pod-identity-agent,
 # prometheus-node-exporter) and for kubelet/containerd usage above kube-reserved.
 DAEMONSET_CPU_M = 1000
@@ -55,30 +54,56 @@ class MonitoringSizing:
     grafana_memory: str
 
 
-def eks_default_max_pods(itype: InstanceType) -> int:
-    """EKS's recommended maxPods with prefix delegation: 110 below 30 vCPUs, 250 from 30 vCPUs."""
-    return 110 if itype.vcpu < 30 else 250
+def standard_max_pods(itype: InstanceType) -> int:
+    """nodeadm's maxPods for a type when no NodeConfig sets one: ENIs x (IPv4 per ENI - 1) + 2.
+
+    awslabs/amazon-eks-ami v20260724 nodeadm/internal/kubelet/eni_max_pods.go (calculateStandardMaxPods).
+    """
+    return itype.enis * (itype.ipv4_per_eni - 1) + 2
 
 
 def kube_reserved_cpu_m(vcpu: int) -> int:
-    """EKS AMI kube-reserved CPU: 6 % of the 1st core, 1 % of the 2nd, 0.5 % of the 3rd-4th, 0.25 % above."""
-    reserved = 60.0 + 10.0 * min(max(vcpu - 1, 0), 1) + 5.0 * min(max(vcpu - 2, 0), 2)
-    reserved += 2.5 * max(vcpu - 4, 0)
-    return math.ceil(reserved)
+    """nodeadm's kube-reserved CPU: 6 % of the 1st core, 1 % of the 2nd, 0.5 % of the 3rd-4th, 0.25 % above.
+
+    awslabs/amazon-eks-ami v20260724 nodeadm/internal/kubelet/config.go (getCPUMillicoresToReserve).
+    """
+    total = vcpu * 1000
+    ends = [*_ALLOC["cpu_reserve_ranges_m"], total]
+    starts = [0, *_ALLOC["cpu_reserve_ranges_m"]]
+    reserved = 0
+    for start, end, points in zip(starts, ends, _ALLOC["cpu_reserve_basis_points"], strict=True):
+        if total > start:
+            reserved += (min(total, end) - start) * points // 10000
+    return reserved
 
 
-def kube_reserved_memory_mib(max_pods: int) -> int:
-    """EKS AMI kube-reserved memory: 255 MiB + 11 MiB per pod the node may run."""
-    return 255 + 11 * max_pods
+def kube_reserved_memory_mib(standard_pods: int) -> int:
+    """nodeadm's kube-reserved memory: 255 MiB + 11 MiB per pod of the type's *standard* maxPods.
+
+    awslabs/amazon-eks-ami v20260724 nodeadm/internal/kubelet/config.go (getMemoryMebibytesToReserve, fed
+    the maxPods nodeadm computed before a NodeConfig's kubelet.config.maxPods is written as a drop-in).
+    """
+    base: int = _ALLOC["memory_reserved_base_mib"]
+    per_pod: int = _ALLOC["memory_reserved_per_pod_mib"]
+    return base + per_pod * standard_pods
 
 
-def allocatable(itype: InstanceType, max_pods: int | None = None) -> Allocatable:
-    """Node allocatable as the kubelet computes it on an EKS AL2023 node (capacity - reserved - eviction)."""
-    pods = eks_default_max_pods(itype) if max_pods is None else max_pods
-    visible_mib = int(itype.memory_gib * 1024 * VISIBLE_MEMORY_FRACTION)
+def capacity_memory_mib(itype: InstanceType) -> int:
+    """The memory capacity the kubelet reports (the recorded figure, else a fraction of the EC2 figure)."""
+    if itype.kubelet_memory_mib is not None:
+        return itype.kubelet_memory_mib
+    return int(itype.memory_gib * 1024 * VISIBLE_MEMORY_FRACTION)
+
+
+def allocatable(itype: InstanceType) -> Allocatable:
+    """Node allocatable as the kubelet computes it on an EKS AL2023 node (capacity - kube-reserved - eviction).
+
+    The maxPods a NodeConfig sets (bench: 220) does not enter: kube-reserved follows the standard maxPods.
+    """
+    reserved = kube_reserved_memory_mib(standard_max_pods(itype))
     return Allocatable(
         cpu_m=itype.vcpu * 1000 - kube_reserved_cpu_m(itype.vcpu),
-        memory_mib=visible_mib - kube_reserved_memory_mib(pods) - EVICTION_HARD_MIB,
+        memory_mib=capacity_memory_mib(itype) - reserved - EVICTION_HARD_MIB,
     )
 
 
@@ -112,7 +137,7 @@ def operator_sizing(itype: InstanceType, *, webhook_enabled: bool = True) -> Ope
 def monitoring_sizing(itype: InstanceType) -> MonitoringSizing:
     """Give Prometheus most of the monitoring node; Grafana a fixed slice.
 
-    r6a.2xlarge (8 vCPU, 64 GiB) -> Prometheus 5700m / 52Gi, Grafana 500m / 1Gi.
+    r6a.2xlarge (8 vCPU, 64 GiB) -> Prometheus 5700m / 53Gi, Grafana 500m / 1Gi.
     """
     alloc = allocatable(itype)
     grafana_cpu_m = 500 if itype.vcpu < 16 else 1000

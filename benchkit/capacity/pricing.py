@@ -28,7 +28,7 @@ PRICES_ENV = "BENCHKIT_PRICES"
 """Path of a price override file used when no --prices flag is given."""
 
 # USD per instance-hour, Linux on-demand. us-east-1, us-east-2 and us-west-2 share these rates for every
-# family below. Covers every instance type infra/instances.py allows (a test keeps it so).
+# family below. Covers every instance type benchkit/data/cluster_shape.yaml allows (tests keep it so).
 _US_INSTANCES: dict[str, float] = {
     # general purpose: core and bench nodes
     "m5.large": 0.096, "m5.xlarge": 0.192, "m5.2xlarge": 0.384, "m5.4xlarge": 0.768,

@@ -1,8 +1,12 @@
 """The Kubernetes side of scaling: how many nodes of a group are Ready and run every DaemonSet meant for them.
 
 Nodes of a managed node group carry `eks.amazonaws.com/nodegroup=<name>` (the twin labels its nodes the
-same way). A node counts as complete when it is Ready and, for every DaemonSet whose pod template can
-land on it (nodeSelector, required node affinity, tolerations), a pod of that DaemonSet is Running there.
+same way). EKS sets that label itself; the bench group's nodes also carry the label infra sets
+(`NodeGroupType=spark-operator-benchmark-ng`), and either one finds them, so a node EKS did not label can
+never leave `nodes scale` waiting forever.
+
+A node counts as complete when it is Ready and, for every DaemonSet whose pod template can land on it
+(nodeSelector, required node affinity, tolerations), a pod of that DaemonSet is Running there.
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from benchkit.errors import ApiError, StatusError, TransportError
-from benchkit.kube import rest
+from benchkit.kube import labels, rest
 from benchkit.kube.rest import ApiClient
 
 NODEGROUP_LABEL = "eks.amazonaws.com/nodegroup"
+BENCH_ROLE = "bench"
+"""infra names its groups `<cluster>-<role>`; the twin names them by role."""
 POLL_S = 5.0
 """Longest interval between two observations while waiting."""
 FIRST_POLL_S = 0.25
@@ -64,7 +70,7 @@ class GroupState:
 def observe(api: ApiClient, group: str) -> GroupState:
     """List the group's nodes and the cluster's DaemonSets and count Ready / complete nodes."""
     try:
-        nodes = rest.list_items(api, NODES, selector=f"{NODEGROUP_LABEL}={group}")
+        nodes = group_nodes(lambda selector: rest.list_items(api, NODES, selector=selector), group)
     except (StatusError, TransportError) as exc:
         raise ApiError(f"listing nodes of node group {group}: {_why(exc)}") from None
     ready = [n for n in nodes if is_ready(n)]
@@ -88,6 +94,23 @@ def observe(api: ApiClient, group: str) -> GroupState:
             complete -= missing
             lagging.append(f"{ds['metadata']['namespace']}/{ds['metadata']['name']} missing on {len(missing)} node(s)")
     return GroupState(group, len(nodes), len(ready), len(complete), len(daemonsets), tuple(lagging))
+
+
+def node_selectors(group: str) -> list[str]:
+    """Label selectors that find a group's nodes: the EKS label, and for the bench group infra's own label."""
+    selectors = [f"{NODEGROUP_LABEL}={group}"]
+    if group == BENCH_ROLE or group.endswith(f"-{BENCH_ROLE}"):
+        selectors.append(f"{labels.NODE_GROUP_TYPE}={labels.BENCH_NODE_GROUP}")
+    return selectors
+
+
+def group_nodes(list_nodes: Callable[[str], list[dict[str, Any]]], group: str) -> list[dict[str, Any]]:
+    """The group's nodes found by any of its selectors, each once (`list_nodes(selector)` lists by label)."""
+    found: dict[str, dict[str, Any]] = {}
+    for selector in node_selectors(group):
+        for node in list_nodes(selector):
+            found.setdefault(node["metadata"]["name"], node)
+    return list(found.values())
 
 
 def wait_for(

@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "plan": "benchkit.cli.plan:plan",
     "nodes": "benchkit.cli.nodes:nodes",
     "teardown": "benchkit.cli.teardown:teardown",
+    "doctor": "benchkit.cli.doctor:doctor",
 }
 
 

@@ -24,9 +24,10 @@ GRAFANA_PASSWORD = "grafanaAdminPassword"
 PROMETHEUS_SERVICE = "prometheusService"
 LEASE_PARAMETER = "leaseParameter"
 INSTANCE_TYPES = "instanceTypes"
+STACK_SHAPE = "stackShape"
 REQUIRED = (CLUSTER_NAME, REGION, KUBECONFIG, NODE_GROUPS)
 ALL_KEYS = (*REQUIRED, SPARK_NAMESPACES, GRAFANA_PORT_FORWARD, GRAFANA_PASSWORD, PROMETHEUS_SERVICE,
-            LEASE_PARAMETER, INSTANCE_TYPES)  # fmt: skip
+            LEASE_PARAMETER, INSTANCE_TYPES, STACK_SHAPE)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class StackOutputs:
     lease_parameter: str | None = None
     instance_types: dict[str, str] = field(default_factory=dict)
     """role -> EC2 instance type, for prices."""
+    shape: dict[str, Any] = field(default_factory=dict)
+    """What infra built (benchMaxPods, nodeGroupBounds, operator, janitor): for `plan` and `doctor`."""
 
 
 def parse_outputs(stack: str, data: dict[str, Any]) -> StackOutputs:
@@ -70,6 +73,7 @@ def parse_outputs(stack: str, data: dict[str, Any]) -> StackOutputs:
         prometheus_service=data.get(PROMETHEUS_SERVICE),
         lease_parameter=data.get(LEASE_PARAMETER),
         instance_types={str(k): str(v) for k, v in dict(data.get(INSTANCE_TYPES) or {}).items()},
+        shape=dict(data.get(STACK_SHAPE) or {}),
     )
 
 

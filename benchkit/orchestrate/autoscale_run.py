@@ -39,7 +39,7 @@ class RunDemand:
     def observe(self) -> tuple[Observation, int]:
         api = self._api()
         desired = self.groups.describe(self.ref).desired
-        nodes = rest.list_items(api, readiness.NODES, selector=f"{readiness.NODEGROUP_LABEL}={self.ref.name}")
+        nodes = readiness.group_nodes(lambda sel: rest.list_items(api, readiness.NODES, selector=sel), self.ref.name)
         ready = sum(1 for n in nodes if readiness.is_ready(n))
         counts = self.ctx.counts
         seen = counts.seen if counts is not None else 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from benchkit.capacity import pricing
@@ -48,7 +48,10 @@ def stack_shape(settings: RunSettings, outputs: StackOutputs | None, overrides: 
         )
     autoscale = parse_min_max(settings.autoscale, "autoscale") if settings.autoscale else None
     bench = autoscale[1] if autoscale else settings.nodes
-    return StackShape(bench_nodes=bench, instance_types=types, autoscale=autoscale)
+    shape = StackShape(bench_nodes=bench, instance_types=types, autoscale=autoscale)
+    if outputs and outputs.shape.get("benchMaxPods"):  # the stack's own bench maxPods
+        shape = replace(shape, max_pods=int(outputs.shape["benchMaxPods"]))
+    return shape
 
 
 def region_of(options: PriceOptions, outputs: StackOutputs | None) -> str:

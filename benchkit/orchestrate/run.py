@@ -23,7 +23,7 @@ from benchkit.kube import cleanup as kube_cleanup
 from benchkit.kube import cluster
 from benchkit.load.schedule import RateProfile, mono_origin  # pure: no Locust, no gevent
 from benchkit.load.spec import LoadSpec
-from benchkit.orchestrate import capacity_steps, observe_steps, table
+from benchkit.orchestrate import capacity_steps, doctor_step, observe_steps, table
 from benchkit.orchestrate.context import RunContext
 from benchkit.orchestrate.lifecycle import Action, Step, at_end, do, hold, run_steps, unwind_order
 from benchkit.orchestrate.progress import Progress, Snapshot
@@ -268,6 +268,7 @@ def lifecycle(submit_step: Action = submit, *, interactive: bool = True) -> list
         do("capacity_check", capacity_steps.check),
         do("check_prometheus", observe_steps.check_prometheus),
         hold("target", connected),
+        do("doctor", doctor_step.fast_doctor),  # before anything is scaled or created
         hold("prometheus", observe_steps.local_prometheus),
         *ends(
             ("results", results),

@@ -13,6 +13,7 @@ from typing import Any
 
 from benchkit.capacity.autoscaler import Observation, Policy, decide
 from benchkit.capacity.pricing import PriceTable
+from benchkit.settings import cluster_shape
 
 NODE_BOOT_S = 300.0
 """Pre-scaling: a managed node group's nodes are typically Ready, DaemonSets running, within 3-5 minutes."""
@@ -20,12 +21,11 @@ NODE_DRAIN_S = 120.0
 """Teardown: nodes are billed until their instances terminate, typically 1-2 minutes after scale-down."""
 AUTOSCALE_INTERVAL_S = 15.0
 
-DEFAULT_INSTANCE_TYPES = {"core": "m5.xlarge", "operator": "c5.9xlarge", "monitoring": "r6a.2xlarge",
-                          "bench": "m6a.4xlarge"}  # fmt: skip
-"""infra's defaults (infra/settings.py); a stack's `instanceTypes` output overrides them."""
-DEFAULT_FIXED_NODES = {"core": 2, "operator": 1, "monitoring": 1}
+DEFAULT_INSTANCE_TYPES = cluster_shape.default_instance_types()
+"""infra's defaults (cluster-shape data file); a stack's `instanceTypes` output overrides them."""
+DEFAULT_FIXED_NODES = cluster_shape.default_fixed_nodes()
 """infra's default sizes of the always-on groups."""
-DEFAULT_DISK_GIB = 100
+DEFAULT_DISK_GIB = cluster_shape.default_disk_gib()
 """infra's default root volume per node (gp3)."""
 
 
@@ -41,6 +41,8 @@ class StackShape:
     disk_gib: float = DEFAULT_DISK_GIB
     autoscale: tuple[int, int] | None = None
     """MIN:MAX for `--autoscale`: bench node-hours come from replaying the step autoscaler."""
+    max_pods: int = field(default_factory=cluster_shape.bench_max_pods)
+    """The bench nodes' kubelet maxPods (a stack's `stackShape.benchMaxPods`)."""
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,13 @@ from benchkit.errors import ConfigError
 from benchkit.plan import cost as cost_mod
 from benchkit.plan import workload
 from benchkit.plan.cost import Cost, StackShape
+from benchkit.settings import cluster_shape
 from benchkit.settings.run import RunSettings
 from benchkit.twin.model import build_model
 from benchkit.twin.model.simulate import SimResult, simulate
 
-MAX_PODS = 220
-"""Pods per bench node (seed 002: kubelet maxPods 220 with prefix delegation)."""
+MAX_PODS = cluster_shape.bench_max_pods()
+"""Pods per bench node by default (seed 002: kubelet maxPods 220 with prefix delegation)."""
 MODELS = ("paper", "fast")
 
 
@@ -85,8 +86,13 @@ def plan(
         raise ConfigError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
     shape = shape or StackShape(bench_nodes=settings.nodes)
     apps = workload.arrivals(settings, due_offset)
-    twin = build_model(model, nodes=shape.bench_nodes, max_pods=MAX_PODS, operator_workers=settings.operator_workers,
-                       operator_cpus=settings.operator_cpus, seed=seed)  # fmt: skip
+    bench_type = shape.instance_types.get("bench", cost_mod.DEFAULT_INSTANCE_TYPES["bench"])
+    if bench_type not in cluster_shape.instance_types():
+        raise ConfigError(f"bench instance type {bench_type!r} is not in the cluster-shape data file "
+                          f"(benchkit/data/cluster_shape.yaml): its vCPUs and memory are unknown")  # fmt: skip
+    twin = build_model(model, nodes=shape.bench_nodes, max_pods=shape.max_pods,
+                       operator_workers=settings.operator_workers, operator_cpus=settings.operator_cpus, seed=seed,
+                       bench_instance_type=bench_type)  # fmt: skip
     result = simulate(apps, twin)
     run_s = result.end if result.end is not None else max((t for t, _ in apps), default=0.0)
     priced = cost_mod.estimate(shape, prices, run_s, result.nodes_needed.get("bench", []))
@@ -124,6 +130,4 @@ def _notes(settings: RunSettings, shape: StackShape, result: SimResult, prices: 
     unfinished = sum(n for s, n in result.states.items() if s not in ("COMPLETED", "FAILED"))
     if unfinished:
         notes.append(f"{unfinished} app(s) never finished in the simulation")
-    if shape.instance_types.get("bench") != cost_mod.DEFAULT_INSTANCE_TYPES["bench"]:
-        notes.append("node capacity is simulated for m6a.4xlarge bench nodes; other types change the price only")
     return notes

@@ -2,7 +2,8 @@
 
 EKS runs aws-node, kube-proxy and ebs-csi-node on every node, and the stack's kube-prometheus-stack adds
 node-exporter; the model already subtracts their requests from what Spark pods can use (nodes.py
-DaemonSetLoad). Here they become objects a client can see, so "every node runs its DaemonSets"
+DaemonSetLoad); both read them from the cluster-shape data file (benchkit/settings/cluster_shape.py).
+Here they become objects a client can see, so "every node runs its DaemonSets"
 (`benchkit nodes scale --wait`) can be checked against the twin as on EKS. Minimal by design: all four
 tolerate every taint, pods are Running as soon as their node is Ready, and a pod deleted through the
 API is recreated, as the DaemonSet controller would.
@@ -14,17 +15,13 @@ import hashlib
 from typing import Any
 
 from benchkit import clock
+from benchkit.settings import cluster_shape
 from benchkit.twin.resources import DAEMONSETS, NAMESPACES, NODES, PODS
 from benchkit.twin.store import Store
 
 NAMESPACE = "kube-system"
 # name -> (container image, cpu request, memory request)
-SETS = {
-    "aws-node": ("602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v1.19.2", "25m", "0"),
-    "kube-proxy": ("602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/kube-proxy:v1.31.3", "100m", "0"),
-    "ebs-csi-node": ("public.ecr.aws/ebs-csi-driver/aws-ebs-csi-driver:v1.38.1", "30m", "120Mi"),
-    "node-exporter": ("quay.io/prometheus/node-exporter:v1.8.2", "0", "80Mi"),
-}
+SETS = {d.name: (d.image, d.cpu, d.memory) for d in cluster_shape.daemonsets().values()}
 SELECTOR_LABEL = "app.kubernetes.io/name"
 
 

@@ -84,8 +84,9 @@ def make_stack() -> FakeStack:
     eks, cluster = _eks(), f"{CLUSTER}-{next(_COUNTER)}"
     eks.create_cluster(name=cluster, roleArn=ROLE_ARN, resourcesVpcConfig={"subnetIds": ["subnet-1"]})
     for role, (name, itype, low, desired, high) in GROUPS.items():
+        taints = [] if role == "core" else [{"key": GROUP_LABELS[role], "value": "true", "effect": "NO_SCHEDULE"}]
         eks.create_nodegroup(clusterName=cluster, nodegroupName=name, nodeRole=ROLE_ARN, subnets=["subnet-1"],
-                             instanceTypes=[itype], labels={"NodeGroupType": GROUP_LABELS[role]},
+                             instanceTypes=[itype], labels={"NodeGroupType": GROUP_LABELS[role]}, taints=taints,
                              scalingConfig={"minSize": low, "desiredSize": desired, "maxSize": high})  # fmt: skip
     return FakeStack(cluster, REGION, {r: g[0] for r, g in GROUPS.items()}, {r: g[1] for r, g in GROUPS.items()})
 

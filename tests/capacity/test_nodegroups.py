@@ -116,3 +116,28 @@ def test_group_state_reached() -> None:
 def test_progress_towards_zero_reads_as_a_drain() -> None:
     assert readiness.GroupState("bench", 5, 5, 5, 4).describe(0) == "bench: draining: 5 node(s) left"
     assert readiness.GroupState("bench", 0, 0, 0, 4).describe(0) == "bench: no nodes left"
+
+
+def _fake_list_node(nodes: list[dict[str, Any]]):  # type: ignore[no-untyped-def]
+    """A node lister (selector → nodes) that applies `key=value` selectors as the API server would."""
+
+    def list_node(selector: str) -> list[dict[str, Any]]:
+        key, _, value = selector.partition("=")
+        return [n for n in nodes if n["metadata"]["labels"].get(key) == value]
+
+    return list_node
+
+
+def test_bench_nodes_are_found_by_either_label() -> None:
+    """A bench node EKS did not label (custom bootstrap) is still found by infra's NodeGroupType label."""
+    eks_only = {"metadata": {"name": "a", "labels": {"eks.amazonaws.com/nodegroup": "c-bench"}}}
+    ours_only = {"metadata": {"name": "b", "labels": {"NodeGroupType": "spark-operator-benchmark-ng"}}}
+    both = {"metadata": {"name": "c", "labels": {"eks.amazonaws.com/nodegroup": "c-bench",
+                                                 "NodeGroupType": "spark-operator-benchmark-ng"}}}  # fmt: skip
+    core = {"metadata": {"name": "d", "labels": {"eks.amazonaws.com/nodegroup": "c-core", "NodeGroupType": "core"}}}
+    list_node = _fake_list_node([eks_only, ours_only, both, core])
+    assert sorted(n["metadata"]["name"] for n in readiness.group_nodes(list_node, "c-bench")) == ["a", "b", "c"]
+    assert sorted(n["metadata"]["name"] for n in readiness.group_nodes(list_node, "bench")) == ["b", "c"]
+    # other groups keep the EKS label only: infra's label of the bench role says nothing about them
+    assert [n["metadata"]["name"] for n in readiness.group_nodes(list_node, "c-core")] == ["d"]
+    assert readiness.node_selectors("c-core") == ["eks.amazonaws.com/nodegroup=c-core"]

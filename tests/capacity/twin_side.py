@@ -64,6 +64,9 @@ def fake_pulumi(bin_dir: Path, stack_name: str, outputs: dict[str, Any]) -> Path
     script.write_text(
         f"#!{sys.executable}\n"
         "import sys\n"
+        "if sys.argv[1:] == ['version']:\n"
+        "    print('v3.272.0')\n"
+        "    sys.exit(0)\n"
         f"if sys.argv[1:4] != ['stack', 'output', '--json'] or sys.argv[-1] != {stack_name!r}:\n"
         "    sys.exit('error: no stack named ' + sys.argv[-1])\n"
         f"print(open({str(data)!r}).read())\n"

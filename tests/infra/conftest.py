@@ -84,6 +84,8 @@ class BenchMocks(pulumi.runtime.Mocks):
         if args.typ == "eks:index:Cluster":  # multi-language component: nothing inside it runs
             outputs["kubeconfigJson"] = json.dumps(FAKE_KUBECONFIG)
             outputs["kubeconfig"] = FAKE_KUBECONFIG
+        if args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            outputs["latestVersion"] = 1
         if args.typ == "random:index/randomPassword:RandomPassword":
             outputs["result"] = FAKE_PASSWORD
         return f"{args.name}-id", outputs

@@ -119,6 +119,23 @@ def test_kube_reserved_follows_the_eks_formula() -> None:
     assert sizing.kube_reserved_memory_mib(110) == 1465
 
 
+def test_reserved_matches_nodeadms_own_expected_kubelet_configs() -> None:
+    """awslabs/amazon-eks-ami v20260724 nodeadm/test/e2e/cases: mime-userdata-merge expects kubeReserved
+    cpu 70m / memory 893Mi for a 2-vCPU node with standard maxPods 58; custom-max-pods-expression expects
+    memory 915Mi for maxPods 60 while its drop-in sets maxPods 1 (the drop-in does not move kube-reserved)."""
+    assert sizing.kube_reserved_cpu_m(2) == 70
+    assert sizing.kube_reserved_memory_mib(58) == 893
+    assert sizing.kube_reserved_memory_mib(60) == 915
+
+
+def test_bench_node_allocatable_with_max_pods_220() -> None:
+    """m6a.4xlarge: standard maxPods 8 x (30 - 1) + 2 = 234 (nodeadm eni_max_pods.go) sets kube-reserved,
+    whatever maxPods the NodeConfig gives the kubelet (220)."""
+    itype = lookup("m6a.4xlarge")
+    assert sizing.standard_max_pods(itype) == 234
+    assert sizing.allocatable(itype) == sizing.Allocatable(cpu_m=16_000 - 110, memory_mib=63_380 - 2_829 - 100)
+
+
 @pytest.mark.parametrize("name", sorted(INSTANCE_TYPES))
 def test_requests_always_fit_the_node(name: str) -> None:
     """Whatever type is chosen, the pods we size for a node must be schedulable on it."""
@@ -144,7 +161,8 @@ def test_requests_always_fit_the_node(name: str) -> None:
 
 def test_monitoring_requests_from_the_node_size() -> None:
     small = sizing.monitoring_sizing(lookup("r6a.2xlarge"))
-    assert small == sizing.MonitoringSizing("5700m", "52Gi", "500m", "1Gi")
+    # 63380 MiB capacity - (255 + 11 x 58) kube-reserved - 100 eviction = 62387; minus DaemonSets and Grafana, x 0.9
+    assert small == sizing.MonitoringSizing("5700m", "53Gi", "500m", "1Gi")
     big = sizing.monitoring_sizing(lookup("r6a.4xlarge"))
     assert _quantity_mib(big.prometheus_memory) > 2 * _quantity_mib(small.prometheus_memory) - 4096
     assert big.grafana_cpu == "1000m"

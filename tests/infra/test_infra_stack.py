@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import email
 import json
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from infra.config_reader import ConfigError
 MNG = "eks:index:ManagedNodeGroup"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 ADDON = "aws:eks/addon:Addon"
+LT = "aws:ec2/launchTemplate:LaunchTemplate"
 
 
 def _groups(built) -> dict[str, dict]:  # type: ignore[no-untyped-def]
@@ -69,7 +72,7 @@ def test_the_four_node_groups(default_stack) -> None:  # type: ignore[no-untyped
         for role, g in groups.items()
     }
     assert summary == {
-        "core": (["m5.xlarge"], {"minSize": 2, "desiredSize": 2, "maxSize": 2}, {"NodeGroupType": "core"}, [],
+        "core": (["m5.xlarge"], {"minSize": 2, "desiredSize": 2, "maxSize": 2}, {"NodeGroupType": "core"}, None,
                  "benchkit-test-core"),
         "operator": (["c5.9xlarge"], {"minSize": 1, "desiredSize": 1, "maxSize": 1},
                      {"NodeGroupType": "spark-operator-benchmark"},
@@ -82,25 +85,64 @@ def test_the_four_node_groups(default_stack) -> None:  # type: ignore[no-untyped
                   [{"key": "spark-operator-benchmark-ng", "value": "true", "effect": "NO_SCHEDULE"}],
                   "benchkit-test-bench"),
     }  # fmt: skip
+    templates = {r.name.removeprefix("nodes-").removesuffix("-lt"): r for r in default_stack.mocks.of_type(LT)}
+    assert sorted(templates) == sorted(groups)
     for role, g in groups.items():
-        assert g["operatingSystem"] == "AL2023", role
-        assert g["enableIMDSv2"] is True, role
-        assert g["capacityType"] == "ON_DEMAND", role
-        assert g["diskSize"] == 100, role
+        assert g["amiType"] == "AL2023_x86_64_STANDARD", role
+        assert g["launchTemplate"] == {"id": f"nodes-{role}-lt-id", "version": "1"}, role
         assert g["nodeRole"] == "nodes-node-role-id", role
-        # provider-side rule pulumi-eks enforces only at deploy time (notes §2 pitfall 9): no AL2-only args
-        assert "bootstrapExtraArgs" not in g and "userData" not in g, role
+        # with our own launch template pulumi-eks must build none: none of its launch-template inputs, no
+        # disk size (the template has the root volume), no restated defaults (capacityType ON_DEMAND)
+        for key in ("nodeadmExtraOptions", "enableIMDSv2", "diskSize", "operatingSystem", "kubeletExtraArgs",
+                    "bootstrapExtraArgs", "userData", "amiId", "capacityType"):  # fmt: skip
+            assert key not in g, (role, key)
         assert g["ignoreScalingChanges"] is (role == "bench"), role
+        lt = templates[role].inputs
+        assert "imageId" not in lt, role  # EKS picks the AMI of amiType + release version and merges its bootstrap
+        assert lt["metadataOptions"] == {"httpEndpoint": "enabled", "httpTokens": "required",
+                                         "httpPutResponseHopLimit": 2}, role  # fmt: skip
+        assert lt["blockDeviceMappings"] == [{"deviceName": "/dev/xvda", "ebs": {
+            "volumeSize": 100, "volumeType": "gp3", "deleteOnTermination": "true"}}], role  # fmt: skip
+        assert ("userData" in lt) is (role == "bench"), role
 
 
-def test_bench_nodes_run_220_pods_via_nodeadm(default_stack) -> None:  # type: ignore[no-untyped-def]
-    groups = _groups(default_stack)
-    (part,) = groups["bench"]["nodeadmExtraOptions"]
-    assert part["contentType"] == "application/node.eks.aws"
-    config = yaml.safe_load(part["content"])
+def _nodeconfigs(user_data_b64: str) -> list[dict]:  # type: ignore[type-arg]
+    """The application/node.eks.aws parts of a launch template's user data, parsed as EKS would."""
+    message = email.message_from_bytes(base64.b64decode(user_data_b64))
+    assert message.is_multipart() and message.get_content_type() == "multipart/mixed"
+    assert message.defects == []
+    parts = [p for p in message.walk() if not p.is_multipart()]
+    assert all(p.defects == [] for p in parts)
+    assert [p.get_content_type() for p in parts] == ["application/node.eks.aws"]
+    return [yaml.safe_load(p.get_payload()) for p in parts]
+
+
+def test_bench_nodes_run_220_pods_via_a_merged_nodeconfig(default_stack) -> None:  # type: ignore[no-untyped-def]
+    lt = default_stack.mocks.one(LT, "nodes-bench-lt")
+    (config,) = _nodeconfigs(lt.inputs["userData"])
     assert config["apiVersion"] == "node.eks.aws/v1alpha1" and config["kind"] == "NodeConfig"
-    assert config["spec"]["kubelet"]["config"]["maxPods"] == 220
-    assert all("nodeadmExtraOptions" not in g for role, g in groups.items() if role != "bench")
+    assert config["spec"] == {"kubelet": {"config": {"maxPods": 220}}}  # nothing but maxPods: EKS supplies the rest
+    bench = default_stack.mocks.one(MNG, "nodes-bench")
+    assert bench.depends_on(lt)
+
+
+def test_node_groups_depend_on_the_node_role_policies(default_stack) -> None:  # type: ignore[no-untyped-def]
+    """Created after the role's policies are attached, destroyed before they are detached."""
+    mocks = default_stack.mocks
+    attachments = mocks.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    node_policies = [a for a in attachments if a.name.startswith("nodes-node-")]
+    assert len(node_policies) == 4
+    for group in mocks.of_type(MNG):
+        for attachment in node_policies:
+            assert group.depends_on(attachment), (group.name, attachment.name)
+
+
+def test_bench_max_nodes_above_the_eks_limit_is_refused(build) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigError, match=r"^benchkit:benchMaxNodes: EKS allows at most 450 nodes per managed node "
+                       r"group \(quota 'Nodes per managed node group'\), got 451$"):  # fmt: skip
+        build({"benchMaxNodes": "451"})
+    assert _groups(build({"benchMaxNodes": "450", "secondaryCidr": "100.64.0.0/16", "benchMaxPods": "110"}))[
+        "bench"]["scalingConfig"]["maxSize"] == 450  # fmt: skip
 
 
 def test_placement_of_node_groups_in_subnets(default_stack) -> None:  # type: ignore[no-untyped-def]
@@ -225,7 +267,7 @@ def test_prometheus_and_grafana_on_the_monitoring_node(default_stack) -> None:  
     tolerations = [{"key": "monitoring", "operator": "Exists", "effect": "NoSchedule"}]
     spec = values["prometheus"]["prometheusSpec"]
     assert (spec["nodeSelector"], spec["tolerations"]) == (selector, tolerations)
-    assert spec["resources"] == {"requests": {"cpu": "5700m", "memory": "52Gi"}}  # sized, no limits
+    assert spec["resources"] == {"requests": {"cpu": "5700m", "memory": "53Gi"}}  # sized (infra/sizing.py), no limits
     assert spec["podMonitorSelectorNilUsesHelmValues"] is False
     assert spec["serviceMonitorSelectorNilUsesHelmValues"] is False
     claim = spec["storageSpec"]["volumeClaimTemplate"]["spec"]
@@ -265,6 +307,14 @@ def test_outputs(default_stack) -> None:  # type: ignore[no-untyped-def]
     )
     assert out["prometheusService"] == "kube-prometheus-stack/kube-prometheus-stack-prometheus:9090"
     assert out["leaseParameter"] == "/benchkit/test/lease"
+    # what doctor compares the live cluster with, and plan simulates
+    assert out["stackShape"] == {
+        "benchMaxPods": 220,
+        "nodeGroupBounds": {"core": [2, 2], "operator": [1, 1], "monitoring": [1, 1], "bench": [0, 200]},
+        "warmPrefixTarget": 1,
+        "operator": {"workers": 20, "controllerCpu": "33", "webhookEnabled": True, "serviceAccount": "spark"},
+        "janitor": {"functionName": "benchkit-test-janitor", "schedule": "rate(5 minutes)"},
+    }
 
 
 def test_access_entry_and_endpoint_cidrs(build) -> None:  # type: ignore[no-untyped-def]
@@ -284,7 +334,8 @@ def test_bench_size_and_pods_from_config(build) -> None:  # type: ignore[no-unty
     bench = _groups(built)["bench"]
     assert bench["scalingConfig"] == {"minSize": 0, "desiredSize": 0, "maxSize": 50}
     assert bench["instanceTypes"] == ["m6a.8xlarge"]
-    assert yaml.safe_load(bench["nodeadmExtraOptions"][0]["content"])["spec"]["kubelet"]["config"]["maxPods"] == 110
+    (config,) = _nodeconfigs(built.mocks.one(LT, "nodes-bench-lt").inputs["userData"])
+    assert config["spec"]["kubelet"]["config"]["maxPods"] == 110
     assert bench["subnetIds"] == ["net-bench-0-id", "net-bench-1-id"]
     cidrs = [built.mocks.one("aws:ec2/subnet:Subnet", f"net-bench-{i}").inputs["cidrBlock"] for i in range(2)]
     assert cidrs == ["100.64.0.0/17", "100.64.128.0/17"]

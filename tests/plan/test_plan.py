@@ -172,4 +172,28 @@ def test_stack_outputs_set_region_and_instance_types(
     assert lines["bench nodes"]["usd_per_hour"] == 0.768 and lines["core nodes"]["usd_per_hour"] == 0.096
     assert plan["cost"]["prices"]["region"] == "eu-west-1"
     assert any("no built-in prices for eu-west-1" in n for n in plan["notes"])
-    assert any("simulated for m6a.4xlarge bench nodes" in n for n in plan["notes"])
+    # the stack's own bench type is simulated (not only priced): no caveat note about m6a.4xlarge any more
+    assert not any("m6a.4xlarge" in n for n in plan["notes"])
+
+
+def test_plan_simulates_the_stacks_bench_type_and_max_pods(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bench nodes needed at the peak follow the stack's instance type (vCPU/memory from the cluster-shape
+    file) and its stackShape.benchMaxPods."""
+    from tests.capacity.twin_side import fake_pulumi, path_with
+
+    def peak(name: str, itype: str, max_pods: int | None) -> int:
+        outputs: dict[str, Any] = {"clusterName": "c", "region": "us-west-2", "kubeconfig": {"clusters": []},
+                                   "nodeGroups": {"bench": "bench-ng"}, "instanceTypes": {"bench": itype}}  # fmt: skip
+        if max_pods is not None:
+            outputs["stackShape"] = {"benchMaxPods": max_pods}
+        monkeypatch.setenv("PATH", path_with(fake_pulumi(tmp_path / name, name, outputs)))
+        plan = plan_json(capsys, "--stack", name, "--total-jobs", "400", "--jobs-per-min", "400", "--app-seconds",
+                         "120", "--model", "fast")  # fmt: skip
+        return int(plan["peak_nodes_needed"]["bench"])
+
+    default = peak("a", "m6a.4xlarge", None)
+    assert default == peak("b", "m6a.4xlarge", 220)  # 220 is the data file's bench maxPods
+    assert peak("c", "m6a.8xlarge", None) < default  # twice the vCPUs and memory per node
+    assert peak("d", "m6a.4xlarge", 12) > default  # maxPods binds before CPU does

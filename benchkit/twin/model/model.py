@@ -25,7 +25,9 @@ from benchkit.twin.model.runtime import SparkRuntime
 class Model:
     """Implements `interface.TwinModel`. Build it with `benchkit.twin.model.build_model`."""
 
-    def __init__(self, profile: Profile, *, nodes: int, max_pods: int, seed: int = 0) -> None:
+    def __init__(
+        self, profile: Profile, *, nodes: int, max_pods: int, seed: int = 0, bench_instance_type: str | None = None
+    ) -> None:
         if nodes < 0:
             raise ValueError(f"nodes must be >= 0, got {nodes}")
         if max_pods < 1:
@@ -35,7 +37,7 @@ class Model:
         self._bench_nodes = nodes
         self._started = False
         self.app_metrics = OperatorMetrics()
-        self.cluster = Cluster(self._ctx, default_groups(max_pods), self._on_bound)
+        self.cluster = Cluster(self._ctx, default_groups(max_pods, bench_instance_type), self._on_bound)
         self.runtime = SparkRuntime(self._ctx, self.cluster, self.app_metrics)
         self.operator = SparkOperator(self._ctx, self.runtime, self.app_metrics)
 

@@ -1,5 +1,8 @@
-"""Node groups (core, operator, monitoring, bench) labelled and tainted as on the stack, with EKS's
-allocatable formulas and the DaemonSet pods' requests reserved on every node.
+"""Node groups (core, operator, monitoring, bench) labelled and tainted as on the stack, with nodeadm's
+allocatable arithmetic and the DaemonSet pods' requests reserved on every node.
+
+Instance types, maxPods, DaemonSets and the allocatable parameters come from the cluster-shape data file
+(benchkit/settings/cluster_shape.py), the one infra reads too.
 """
 
 from __future__ import annotations
@@ -8,78 +11,85 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from benchkit.kube import labels as L
-from benchkit.twin.model.quantity import MIB, format_bytes, format_cpu
+from benchkit.settings import cluster_shape
+from benchkit.settings.cluster_shape import InstanceShape
+from benchkit.twin.model.quantity import MIB, cpu_millis, format_bytes, format_cpu, k8s_bytes
 
 NODEGROUP_LABEL = "eks.amazonaws.com/nodegroup"
 REGION = "us-west-2"
 
 
 @dataclass(frozen=True)
-class InstanceType:
-    name: str
-    vcpus: int
-    memory_mib: int
-    """What the kubelet reports as capacity (a little under the EC2 figure: firmware and kernel)."""
-
-
-M5_XLARGE = InstanceType("m5.xlarge", 4, 15_563)
-C5_9XLARGE = InstanceType("c5.9xlarge", 36, 70_580)
-R6A_2XLARGE = InstanceType("r6a.2xlarge", 8, 63_380)
-M6A_4XLARGE = InstanceType("m6a.4xlarge", 16, 63_380)
-
-
-@dataclass(frozen=True)
 class DaemonSetLoad:
-    cpu_m: int = 155  # aws-node 25m + kube-proxy 100m + ebs-csi-node 30m
-    memory: int = 200 * MIB
-    pods: int = 4
+    """What the per-node DaemonSets request on every node (summed from the shape file)."""
+
+    cpu_m: int
+    memory: int
+    pods: int
+
+    @classmethod
+    def from_shape(cls) -> DaemonSetLoad:
+        sets = cluster_shape.daemonsets().values()
+        return cls(sum(cpu_millis(d.cpu) for d in sets), sum(k8s_bytes(d.memory) for d in sets), len(sets))
 
 
 @dataclass(frozen=True)
 class GroupSpec:
     name: str
-    instance: InstanceType
+    instance: InstanceShape
     zones: tuple[str, ...]
     labels: dict[str, str] = field(default_factory=dict)
     taint_key: str | None = None
     max_pods: int = 110
-    daemonsets: DaemonSetLoad = DaemonSetLoad()
+    daemonsets: DaemonSetLoad = field(default_factory=DaemonSetLoad.from_shape)
 
-    def allocatable(self, max_pods: int) -> tuple[int, int]:
-        """(millicores, bytes) the kubelet reports as allocatable."""
-        cores = self.instance.vcpus
-        reserve = 60 + (10 if cores > 1 else 0) + 5 * min(max(cores - 2, 0), 2) + 2.5 * max(cores - 4, 0)
-        mem_reserve_mib = 255 + 11 * max_pods + 100
-        return cores * 1000 - int(reserve), (self.instance.memory_mib - mem_reserve_mib) * MIB
+    def allocatable(self, max_pods: int | None = None) -> tuple[int, int]:
+        """(millicores, bytes) the kubelet reports as allocatable.
+
+        nodeadm reserves memory for the type's standard maxPods, not for the maxPods a NodeConfig sets,
+        so `max_pods` does not enter (kept for callers that pass it).
+        """
+        cpu_m, memory_mib = cluster_shape.allocatable(self.instance)
+        return cpu_m, memory_mib * MIB
 
 
-def default_groups(max_pods: int) -> dict[str, GroupSpec]:
+def default_groups(max_pods: int, bench_instance_type: str | None = None) -> dict[str, GroupSpec]:
+    """The stack's default groups; `bench_instance_type` replaces the default bench type (a stack's own)."""
+    types = cluster_shape.default_instance_types()
+    bench_type = bench_instance_type or types["bench"]
     zones = (f"{REGION}a", f"{REGION}b")
+
+    def system_pods(role: str) -> int:  # no NodeConfig on these groups: nodeadm's standard maxPods
+        return cluster_shape.instance(types[role]).standard_max_pods
+
     return {
-        "core": GroupSpec("core", M5_XLARGE, zones, {L.NODE_GROUP_TYPE: "core"}),
+        "core": GroupSpec("core", cluster_shape.instance(types["core"]), zones, {L.NODE_GROUP_TYPE: "core"},
+                          max_pods=system_pods("core")),
         "operator": GroupSpec(
             "operator",
-            C5_9XLARGE,
+            cluster_shape.instance(types["operator"]),
             zones[:1],
             {L.NODE_GROUP_TYPE: L.OPERATOR_NODE_GROUP},
             taint_key=L.OPERATOR_NODE_GROUP,
+            max_pods=system_pods("operator"),
         ),
         "monitoring": GroupSpec(
             "monitoring",
-            R6A_2XLARGE,
+            cluster_shape.instance(types["monitoring"]),
             zones[:1],
             {L.NODE_GROUP_TYPE: L.MONITORING_NODE_GROUP},
             taint_key=L.MONITORING_NODE_GROUP,
+            max_pods=system_pods("monitoring"),
         ),
         "bench": GroupSpec(
             "bench",
-            M6A_4XLARGE,
+            cluster_shape.instance(bench_type),
             zones[:1],
             {L.NODE_GROUP_TYPE: L.BENCH_NODE_GROUP},
             taint_key=L.BENCH_TAINT_KEY,
             max_pods=max_pods,
         ),
-    }
+    }  # fmt: skip
 
 
 class Node:
@@ -147,7 +157,7 @@ def node_object(node: Node, spec: GroupSpec, ts: str) -> dict[str, Any]:
             "taints": [{"key": k, "value": v, "effect": e} for k, v, e in node.taints],
         },
         "status": {
-            "capacity": _resources(spec.instance.vcpus * 1000, spec.instance.memory_mib * MIB, node.max_pods),
+            "capacity": _resources(spec.instance.vcpu * 1000, spec.instance.capacity_memory_mib * MIB, node.max_pods),
             "allocatable": _resources(node.alloc_cpu, node.alloc_mem, node.max_pods),
             "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": node.name}],
             "nodeInfo": {
