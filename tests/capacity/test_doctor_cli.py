@@ -14,6 +14,8 @@ import pytest
 import yaml
 
 from benchkit.cli import main
+from benchkit.kube import rest
+from benchkit.kube.connect import connect
 from benchkit.twin.process import TwinProcess
 
 from .doctor_stack import build
@@ -38,6 +40,10 @@ def _doctor(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[s
 @pytest.fixture(scope="module")
 def twin() -> Iterator[TwinProcess]:
     with TwinProcess(nodes=1, profile="fast", namespaces=("spark-team-a",)) as proc:  # type: ignore[arg-type]
+        # as the operator chart does on the real stack (spark.serviceAccount.create): the Spark service account
+        api = connect(proc.kubeconfig).api
+        rest.call(api, "POST", "/api/v1/namespaces/spark-team-a/serviceaccounts",
+                  body={"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "spark"}})  # fmt: skip
         yield proc
 
 
@@ -134,7 +140,7 @@ def test_run_stops_before_scaling_when_a_fast_check_fails(aws: str, twin: TwinPr
                                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     from benchkit.orchestrate import doctor_step, run
 
-    names = [s.name for s in run.PIPELINE]
+    names = [s.name for s in run.LIFECYCLE]
     assert names.index("target") < names.index("doctor") < names.index("prescale") < names.index("submit")
     expect = build(untainted="bench")  # the bench group lost its taint: Spark pods could land elsewhere
     bin_dir = fake_pulumi(tmp_path / "bin", "broken", _stack_outputs(twin, expect))
