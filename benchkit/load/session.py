@@ -197,9 +197,9 @@ class Session:
         self.journal.emit(journal.RUN_END, reason=reason, detail={})
         result = summary.write(self.run_dir)
         apps.write(self.run_dir)
-        jobs = result["jobs"]
+        jobs = result.jobs
         log.warning("benchkit: run %s %s: %s submitted, %s completed, %s failed, %s unfinished; results in %s",
-                    self.run_id, reason, jobs["submitted"], jobs["completed"], jobs["failed"], jobs["unfinished"],
+                    self.run_id, reason, jobs.submitted, jobs.completed, jobs.failed, jobs.unfinished,
                     self.run_dir)  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from benchkit.kube.connect import Target
 from benchkit.results import journal
+from benchkit.results.schema import Summary
 from benchkit.settings.run import RunSettings
 from benchkit.spark.template import Template
 
@@ -47,7 +48,7 @@ class RunContext:
     t0_mono: float | None = None
     tracking_requests: dict[str, int] = field(default_factory=dict)
     end_reason: str = "error"
-    summary: dict[str, Any] | None = None
+    summary: Summary | None = None
     interrupts: int = 0
     tracking_started: bool = False
     stop_tracking: threading.Event = field(default_factory=threading.Event)
