@@ -8,8 +8,9 @@ RUN := $(UV) run --frozen
 bootstrap:
 	@bash scripts/bootstrap.sh
 
+# the seed story on the embedded twin: a saturated baseline, the hypothesis, the comparison (scripts/demo.sh)
 demo: bootstrap
-	$(RUN) benchkit run scenarios/demo.yaml
+	RUN="$(RUN)" bash scripts/demo.sh
 
 test: bootstrap lint typecheck pytest
 

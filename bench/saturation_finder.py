@@ -42,7 +42,7 @@ def simulate(step_s: float, cv: float, seed: int) -> list[bool]:
     facts = RunFacts(start={"t0_mono": -1e-9, "steps": [[i * step_s, r] for i, r in enumerate(RATES)]})
     result = analyse(records, facts)
     assert result is not None
-    return [bool(s["held"]) for s in result["steps"]]
+    return [s.held for s in result.steps]
 
 
 def main() -> None:

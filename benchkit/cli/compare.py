@@ -33,5 +33,6 @@ def compare(base: Path, candidate: Path, fail_pct: float | None, output_dir: Pat
     html, md = write(result, output_dir or candidate)
     click.echo(to_markdown(result))
     click.echo(f"written: {html} and {md}")
+    click.echo(f"verdict: {result.verdict}")
     if result.regressions:
         raise SloBreach(f"{len(result.regressions)} regression(s): {'; '.join(result.regressions)}")

@@ -20,7 +20,7 @@ from benchkit.plan.predict import MODELS
 @run_settings_options
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option("--model", type=click.Choice(MODELS), default="paper", show_default=True,
-              help="Operator model: paper (calibrated on the published benchmark) or fast (the demo).")  # fmt: skip
+              help="Operator model: paper (calibrated on the published benchmark) or fast (for tests).")  # fmt: skip
 @click.option("--region", help="AWS region for prices (default: the stack's, $AWS_REGION, or us-east-1).")
 @click.option("--prices", "prices_file", type=click.Path(dir_okay=False, path_type=Path),
               help="YAML/JSON price overrides (instances, eks_control_plane, nat_gateway, as_of, source).")  # fmt: skip

@@ -17,6 +17,7 @@ from benchkit.kube.connect import Target
 from benchkit.observe.local import LocalPrometheus
 from benchkit.plan.predict import Plan
 from benchkit.results import journal
+from benchkit.results.schema import Summary
 from benchkit.settings.run import RunSettings
 from benchkit.spark.template import Template
 from benchkit.tracker.state import Counts
@@ -113,7 +114,7 @@ class RunContext:
     end_reason: str = "error"
     error: str | None = None
     """The error that ended the run, for run_end (None when none did)."""
-    summary: Json | None = None
+    summary: Summary | None = None
     interrupts: int = 0
     tracking_started: bool = False
     tracking_over: bool = False

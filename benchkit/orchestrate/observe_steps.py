@@ -120,9 +120,7 @@ def slo_step(ctx: RunContext) -> None:
     if not ctx.settings.slo or ctx.run_dir is None or ctx.summary is None:
         return
     results = gates.evaluate_settings(ctx.settings.slo, ctx.summary)
-    duration = ctx.summary.get("duration_s")
-    seconds = float(duration) if isinstance(duration, int | float) else None
-    gates.write_junit(ctx.run_dir / gates.JUNIT_FILE, results, ctx.run_id, seconds)
+    gates.write_junit(ctx.run_dir / gates.JUNIT_FILE, results, ctx.run_id, ctx.summary.duration_s)
     for r in results:
         ctx.console.print(f"benchkit: SLO {'ok    ' if r.passed else 'BREACH'} {r.slo.text}: {r.message}",
                           highlight=False, soft_wrap=True)  # fmt: skip

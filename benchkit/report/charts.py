@@ -16,6 +16,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from benchkit.results.stats import PERCENTILES, Quantiles
+
 WIDTH_IN, HEIGHT_IN, DPI = 10.0, 3.8, 100
 """1000 x 380 px: two charts fit a laptop screen's height, text stays readable at 100 % zoom."""
 COLORS = [matplotlib.colors.to_hex(c) for c in matplotlib.colormaps["tab10"](range(10))]
@@ -114,19 +116,43 @@ def cdfs(samples: Mapping[str, Sequence[float]], title: str, xlabel: str, *,
     return _png(fig)
 
 
-def percentile_bars(table: dict[str, dict[str, float | None]], title: str, ylabel: str) -> bytes:
-    """Grouped bars: one group per phase, one bar per percentile (p50, p90, p99)."""
+def percentile_bars(table: Mapping[str, Quantiles], title: str, ylabel: str) -> bytes:
+    """Grouped bars on a log y axis: one group per phase, one bar per percentile of the one set (stats.PERCENTILES).
+
+    Phases span milliseconds (an API call) to minutes (a queue wait); on a linear axis the longest hides the
+    rest. Values at or below zero (a server-clock span of 0 s) cannot be drawn on a log axis and are left out.
+    """
     fig, ax = _figure()
     phases = list(table)
-    stats = ["p50", "p90", "p99"]
+    stats = [f"p{q}" for q in PERCENTILES]
     width = 0.8 / len(stats)
     x = np.arange(len(phases))
+    positive = [v for q in table.values() for s in stats if (v := q.stat(s)) is not None and v > 0]
     for i, stat in enumerate(stats):
-        values = [table[p].get(stat) or 0.0 for p in phases]
-        ax.bar(x + (i - 1) * width, values, width, label=stat, color=COLORS[i])
+        values = [table[p].stat(stat) for p in phases]
+        heights = [v if v is not None and v > 0 else np.nan for v in values]
+        ax.bar(x + (i - (len(stats) - 1) / 2) * width, heights, width, label=stat, color=COLORS[i])
     ax.set_xticks(x, [p.replace("_to_", "_to\n").replace("_", " ") for p in phases], fontsize="small")
+    if positive:
+        ax.set_yscale("log")
+        ax.set_ylim(bottom=min(positive) / 2, top=max(positive) * 2)
     ax.set(title=title, ylabel=ylabel)
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", ncol=len(stats))
+    return _png(fig)
+
+
+def scatter(series: Sequence[Line], title: str, xlabel: str, ylabel: str) -> bytes:
+    """Points, one colour per series (e.g. one dot per app: arrival time, latency)."""
+    fig, ax = _figure()
+    for i, (label, x, y) in enumerate(series):
+        if x.size:
+            ax.scatter(x, y, s=9, alpha=0.6, label=f"{label} (n={x.size})", color=COLORS[i % len(COLORS)],
+                       linewidths=0)  # fmt: skip
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.set_ylim(bottom=0)
+    ax.set_xlim(left=0)
+    if len(series) > 1:
+        ax.legend(loc="upper left", fontsize="small", markerscale=2)
     return _png(fig)
 
 

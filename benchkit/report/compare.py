@@ -6,6 +6,10 @@ significantly higher (two-sided Mann-Whitney U, p < ALPHA) with a median more th
 MIN_REGRESSION_S) above the baseline's; or operator throughput more than PCT % lower with significantly
 longer gaps between pick-ups, when the candidate was offered at least the baseline's throughput (an
 operator cannot process more than it is given).
+
+The verdict (one line, printed last by `benchkit compare`) weighs the same evidence without a threshold:
+latency phases significantly faster or slower by at least MIN_REGRESSION_S, and operator throughput
+significantly higher or lower (its pick-up gaps).
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ from typing import Any
 import numpy as np
 from scipy.stats import mannwhitneyu
 
-from benchkit.report.render import flatten
+from benchkit.report.render import flatten, fmt
 from benchkit.report.runfolder import RunFolder
-from benchkit.report.samples import PHASES, phase_samples
-from benchkit.report.slo import lookup
+from benchkit.results import phases
+from benchkit.results.phases import NAMES as PHASES
+from benchkit.results.stats import PERCENTILES
 
 ALPHA = 0.05
 MIN_SAMPLES = 5
@@ -29,16 +34,18 @@ MIN_REGRESSION_S = 0.05
 THROUGHPUT = "operator_pickup_gap"
 KEY_FIGURES: tuple[tuple[str, str, str], ...] = (
     ("jobs.submitted", "jobs submitted", ""),
+    ("jobs.created", "jobs created (acknowledged)", "higher"),
+    ("jobs.create_failed", "creates failed", "lower"),
     ("jobs.completed", "jobs completed", "higher"),
     ("jobs.failed", "jobs failed", "lower"),
     ("jobs.unfinished", "jobs unfinished", "lower"),
-    ("jobs.create_failed", "creates failed", "lower"),
-    ("rate.target_per_min", "offered rate /min", ""),
-    ("rate.achieved_per_min", "achieved rate /min", "higher"),
-    ("rate.achieved_ratio", "achieved / target", "higher"),
+    ("rate.offered_per_min", "offered rate /min", ""),
+    ("rate.sent_per_min", "sent rate /min", ""),
+    ("rate.achieved_per_min", "achieved rate /min (acknowledged)", "higher"),
+    ("rate.achieved_ratio", "achieved / offered", "higher"),
     ("operator.apps_per_min", "operator throughput /min", "higher"),
     ("saturation.sustained_per_min", "sustained rate /min", "higher"),
-    *((f"latency_s.{p}.{q}", f"{p} {q} s", "lower") for p in PHASES for q in ("p50", "p90", "p99")),
+    *((f"latency_s.{p}.p{q}", f"{p} p{q} s", "lower") for p in PHASES for q in PERCENTILES),
     ("duration_s", "duration s", ""),
 )
 IGNORED_ENV = ("run_id", "name", "results_dir", "started", "started_at", "ended", "finished", "created", "t0_wall",
@@ -119,12 +126,34 @@ class Comparison:
     regressions: list[str] = field(default_factory=list)
     threshold_pct: float | None = None
 
+    @property
+    def verdict(self) -> str:
+        """One line: is the candidate better, worse, mixed or no different, and on what evidence."""
+        moved = [t for t in self.tests if t.phase != THROUGHPUT and t.significant and t.median_base is not None
+                 and t.median_cand is not None and abs(t.median_cand - t.median_base) >= MIN_REGRESSION_S]  # fmt: skip
+        faster = [t.phase for t in moved if t.verdict == "faster"]
+        slower = [t.phase for t in moved if t.verdict == "slower"]
+        gaps = next((t for t in self.tests if t.phase == THROUGHPUT and t.significant), None)
+        up, down = gaps is not None and gaps.verdict == "faster", gaps is not None and gaps.verdict == "slower"
+        good, bad = bool(faster) or up, bool(slower) or down
+        word = {(True, False): "candidate better", (False, True): "candidate worse",
+                (True, True): "mixed"}.get((good, bad), "no significant difference")  # fmt: skip
+        row = next((r for r in self.figures if r.path == "operator.apps_per_min"), None)
+        throughput = ""
+        if row is not None and row.base is not None and row.cand is not None:
+            change = f" ({row.delta_pct:+.0f} %)" if row.delta_pct is not None else ""
+            throughput = f"operator throughput {fmt(row.base)} -> {fmt(row.cand)} apps/min{change}; "
+        return (f"{word}: {throughput}{len(faster)} latency phase(s) significantly faster"
+                f"{' (' + ', '.join(faster) + ')' if faster else ''}, {len(slower)} slower"
+                f"{' (' + ', '.join(slower) + ')' if slower else ''} (Mann-Whitney p < {ALPHA}, "
+                f"median moved >= {MIN_REGRESSION_S * 1000:.0f} ms)")  # fmt: skip
+
 
 def compare(base: RunFolder, cand: RunFolder, fail_on_regression_pct: float | None = None) -> Comparison:
-    rows = [FigureRow(label, path, lookup(base.summary, path), lookup(cand.summary, path), better)
+    rows = [FigureRow(label, path, base.summary.value(path), cand.summary.value(path), better)
             for path, label, better in KEY_FIGURES]  # fmt: skip
     rows = [r for r in rows if r.base is not None or r.cand is not None]
-    base_s, cand_s = phase_samples(base.timeline), phase_samples(cand.timeline)
+    base_s, cand_s = phases.samples(base.timeline.apps.values()), phases.samples(cand.timeline.apps.values())
     samples = {p: (base_s.get(p, []), cand_s.get(p, [])) for p in PHASES}
     samples[THROUGHPUT] = (pickup_gaps(base), pickup_gaps(cand))
     tests = [mann_whitney(p, *samples[p]) for p in (*PHASES, THROUGHPUT) if samples[p][0] or samples[p][1]]
@@ -169,8 +198,8 @@ def regressions(c: Comparison, pct: float) -> list[str]:
 
 def _offered_enough(c: Comparison) -> bool:
     """Lower throughput is only a regression if the candidate was offered at least the base's throughput."""
-    offered = lookup(c.cand.summary, "rate.achieved_per_min") or lookup(c.cand.summary, "rate.target_per_min")
-    base = lookup(c.base.summary, "operator.apps_per_min")
+    offered = c.cand.summary.rate.achieved_per_min or c.cand.summary.rate.offered_per_min
+    base = c.base.summary.operator.apps_per_min
     return offered is None or base is None or offered >= base
 
 

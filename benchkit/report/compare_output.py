@@ -27,7 +27,12 @@ def _p(value: float | None) -> str:
 
 
 def to_markdown(c: Comparison) -> str:
-    lines = [f"# benchkit compare: {c.base.run_id} (base) vs {c.cand.run_id} (candidate)", ""]
+    lines = [
+        f"# benchkit compare: {c.base.run_id} (base) vs {c.cand.run_id} (candidate)",
+        "",
+        f"**Verdict:** {c.verdict}",
+        "",
+    ]
     lines += ["## Key figures", "", "| figure | base | candidate | delta | change | |", "|---|---:|---:|---:|---:|---|"]
     for r in c.figures:
         lines.append(f"| {r.label} | {fmt(r.base)} | {fmt(r.cand)} | {fmt(r.delta)} | {_pct(r.delta_pct)} | "

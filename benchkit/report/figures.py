@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from benchkit.report import charts
 from benchkit.report import timeline as tl
 from benchkit.report.runfolder import MetricFile, RunFolder
-from benchkit.report.samples import phase_samples
+from benchkit.results import phases
+from benchkit.results.schema import Saturation
+from benchkit.results.stats import PERCENTILES
 
 TIME = "seconds since the run started"
 MAX_SERIES = 10
@@ -30,16 +31,19 @@ class Figure:
 
 
 def run_figures(run: RunFolder) -> list[Figure]:
-    """Throughput, backlog, latency, states, nodes, saturation; then one per Prometheus metric."""
+    """Throughput, backlog, start latency over the run, latency, states, nodes, saturation; then one per
+    Prometheus metric."""
     t = run.timeline
     grid = t.grid()
     figures = [_throughput(t, grid), _cumulative(t, grid), _backlog(t, grid)]
+    if t.running.size:
+        figures.append(_start_latency(t))
     figures += _latency(run)
     figures.append(_states(t, grid))
     if t.nodes:
         figures.append(_nodes(t))
-    if run.summary.get("saturation"):
-        figures.append(_saturation(run.summary["saturation"], t, grid))
+    if run.summary.saturation:
+        figures.append(_saturation(run.summary.saturation, t, grid))
     return figures + [_metric(m) for m in run.metrics if m.series]
 
 
@@ -68,7 +72,10 @@ def _cumulative(t: tl.Timeline, grid: np.ndarray) -> Figure:
         ("finished", grid, tl.cumulative(t.terminal, grid)),
     ]
     png = charts.lines(lines, "Apps through each stage (cumulative)", TIME, "apps", styles={"due (schedule)": "--"})
-    caption = "The horizontal gap between two curves is how long apps spend between those stages."
+    caption = (
+        "The horizontal gap between two curves is how long apps spend between those stages. A gap that "
+        "widens over the run is a stage falling further behind; parallel curves mean it keeps up."
+    )
     return Figure("cumulative", "Apps through each stage", caption, png)
 
 
@@ -86,14 +93,32 @@ def _backlog(t: tl.Timeline, grid: np.ndarray) -> Figure:
     return Figure("backlog", "Backlog over time", caption, png)
 
 
+def _start_latency(t: tl.Timeline) -> Figure:
+    created = [a for a in t.apps.values() if a.ok and a.ack is not None]
+    series = []
+    for phase in ("create_to_submitted", "create_to_running"):
+        measure = phases.BY_NAME[phase].measure
+        points = [(a.ack - t.t0, v) for a in created if a.ack is not None and (v := measure(a)) is not None]
+        series.append((phase, np.asarray([p[0] for p in points]), np.asarray([p[1] for p in points])))
+    png = charts.scatter(series, "Start latency by arrival", TIME + " (create acknowledged)", "seconds")
+    caption = ("One dot per app: when the API server acknowledged its create (x) and how long until the operator "
+               "submitted it and until it was seen RUNNING (y). A cloud that rises along the run means each app "
+               "waits behind a longer queue than the one before: the offered rate is above what the setup "
+               "processes. A flat cloud means it keeps up.")  # fmt: skip
+    return Figure("start-latency", "Start latency by arrival time", caption, png)
+
+
 def _latency(run: RunFolder) -> list[Figure]:
-    table = {p: v for p, v in (run.summary.get("latency_s") or {}).items() if isinstance(v, dict) and v.get("count")}
-    samples = {p: v for p, v in phase_samples(run.timeline).items() if v}
+    table = {p: q for p, q in run.summary.latency_s.items() if q.count}
+    samples = {p: v for p, v in phases.samples(run.timeline.apps.values()).items() if v}
     out = []
     if table:
-        png = charts.percentile_bars(table, "Latency percentiles per phase", "seconds")
-        out.append(Figure("latency-percentiles", "Latency percentiles per phase",
-                          "p50, p90 and p99 of each phase, from summary.json.", png))  # fmt: skip
+        png = charts.percentile_bars(table, "Latency percentiles per phase", "seconds (log scale)")
+        stats = ", ".join(f"p{q}" for q in PERCENTILES)
+        caption = (f"{stats} of each phase, from summary.json, on a log axis so that millisecond API calls and "
+                   "minute-long queue waits show on one chart. Bars of one phase far apart mean a long tail; the "
+                   "phase with the tallest bars is where apps spend their time.")  # fmt: skip
+        out.append(Figure("latency-percentiles", "Latency percentiles per phase", caption, png))
     if samples:
         png = charts.cdfs(samples, "Latency CDF per phase", "seconds")
         caption = ("Share of apps (y) done with a phase within x seconds. A long flat top is a tail; a curve "
@@ -107,7 +132,9 @@ def _states(t: tl.Timeline, grid: np.ndarray) -> Figure:
     if not layers:
         layers = {"NEW": np.zeros_like(grid)}
     png = charts.stacked(grid, layers, "Apps by state", TIME, "apps")
-    caption = "How many apps are in each SparkApplication state at each moment (deleted apps leave the chart)."
+    caption = ("How many apps are in each SparkApplication state at each moment (deleted apps leave the chart). A "
+               "NEW layer that keeps growing is the operator's queue; a growing SUBMITTED layer is drivers waiting "
+               "to run (nodes, scheduling).")  # fmt: skip
     return Figure("states", "Apps by state over time", caption, png)
 
 
@@ -120,11 +147,13 @@ def _nodes(t: tl.Timeline) -> Figure:
             if np.isfinite(ys).any():
                 lines.append((f"{group} {label}", xs, ys))
     png = charts.lines(lines, "Nodes", TIME, "nodes", step=True)
-    return Figure("nodes", "Node count over time", "Node-group sizes as benchkit decided or observed them.", png)
+    caption = ("Node-group sizes as benchkit decided or observed them. Desired above ready means nodes are still "
+               "joining; a flat ready line under a growing backlog means the group is too small.")  # fmt: skip
+    return Figure("nodes", "Node count over time", caption, png)
 
 
-def _saturation(sat: dict[str, Any], t: tl.Timeline, grid: np.ndarray) -> Figure:
-    steps = sat.get("steps") or []
+def _saturation(sat: Saturation, t: tl.Timeline, grid: np.ndarray) -> Figure:
+    steps = sat.steps
     window = tl.smoothing_window(t.duration)
     last_due = float(t.offered[-1]) if t.offered.size else 0.0
     lines = [("offered (step)", grid, tl.offered_rate(t.steps, grid, last_due)),
@@ -133,8 +162,8 @@ def _saturation(sat: dict[str, Any], t: tl.Timeline, grid: np.ndarray) -> Figure
     png = charts.lines(lines, "Ramp: offered rate, operator throughput and backlog", TIME, "apps per minute",
                        styles={"offered (step)": "--"},
                        right=("backlog (apps)", [("operator backlog (right axis)", grid, backlog)]))  # fmt: skip
-    held = [f"{s.get('per_min'):g}/min {'held' if s.get('held') else 'not held'}" for s in steps if s.get("complete")]
-    sustained = sat.get("sustained_per_min")
+    held = [f"{s.per_min:g}/min {'held' if s.held else 'not held'}" for s in steps if s.complete]
+    sustained = sat.sustained_per_min
     head = f"Sustained: {sustained:g} jobs/min. " if sustained is not None else "No step was sustained. "
     caption = (
         head + "A step holds when the operator picked up as many apps as arrived in it, within "

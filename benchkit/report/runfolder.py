@@ -14,9 +14,10 @@ import numpy as np
 from benchkit.errors import ConfigError
 from benchkit.report import timeline as tl
 from benchkit.results import journal
+from benchkit.results import summary as summaries
+from benchkit.results.schema import Summary
 
 MANIFEST = "manifest.json"
-SUMMARY = "summary.json"
 METRICS_DIR = "metrics"
 COLLECTION = "collection.json"
 _NOT_LABELS = ("timestamp", "elapsed_s", "value")
@@ -38,7 +39,9 @@ class MetricFile:
 class RunFolder:
     path: Path
     manifest: dict[str, Any]
-    summary: dict[str, Any]
+    summary: Summary
+    """Rebuilt from the journal with the current definitions (as summary.json was), so runs written by an
+    older benchkit (an older summary.json schema) read and compare like new ones."""
     timeline: tl.Timeline
     metrics: list[MetricFile] = field(default_factory=list)
     missing_metrics: list[dict[str, Any]] = field(default_factory=list)
@@ -46,7 +49,7 @@ class RunFolder:
 
     @property
     def run_id(self) -> str:
-        return str(self.summary.get("run_id") or self.manifest.get("run_id") or self.path.name)
+        return str(self.summary.run_id or self.manifest.get("run_id") or self.path.name)
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -59,11 +62,9 @@ def load(path: Path) -> RunFolder:
     path = Path(path)
     if not (path / journal.EVENTS_FILE).is_file():
         raise ConfigError(f"{path} is not a run folder (no {journal.EVENTS_FILE})")
-    summary = _json(path / SUMMARY)
-    if summary is None:
-        raise ConfigError(f"{path}: no {SUMMARY}; rebuild it with `benchkit summarize {path}`")
+    events = list(journal.read(path))
     manifest = _json(path / MANIFEST) or {}
-    folder = RunFolder(path, manifest, summary, tl.build(journal.read(path)))
+    folder = RunFolder(path, manifest, summaries.build(events), tl.build(events))
     folder.metrics, folder.missing_metrics = _metrics(path)
     return folder
 

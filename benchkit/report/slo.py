@@ -6,13 +6,13 @@ shown to hold does not hold.
 
 from __future__ import annotations
 
-import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from benchkit.errors import SloBreach
+from benchkit.results.schema import Summary, lookup
 from benchkit.settings.slo import Slo, parse_all
 
 JUNIT_FILE = "junit.xml"
@@ -33,19 +33,8 @@ class SloResult:
         return f"{self.slo.path} = {_fmt(self.value)}: {verdict} ({self.slo.op} {_fmt(self.slo.threshold)})"
 
 
-def lookup(summary: dict[str, Any], path: str) -> float | None:
-    """The number at a dotted path of summary.json, or None when absent, null or not a number."""
-    node: Any = summary
-    for key in path.split("."):
-        if not isinstance(node, dict) or key not in node:
-            return None
-        node = node[key]
-    if isinstance(node, bool) or not isinstance(node, int | float) or not math.isfinite(node):
-        return None
-    return float(node)
-
-
-def evaluate(slos: list[Slo], summary: dict[str, Any]) -> list[SloResult]:
+def evaluate(slos: list[Slo], summary: Summary | dict[str, Any]) -> list[SloResult]:
+    """Each gate against a summary (typed, or summary.json's mapping)."""
     results = []
     for slo in slos:
         value = lookup(summary, slo.path)
@@ -53,7 +42,7 @@ def evaluate(slos: list[Slo], summary: dict[str, Any]) -> list[SloResult]:
     return results
 
 
-def evaluate_settings(slo_settings: dict[str, str], summary: dict[str, Any]) -> list[SloResult]:
+def evaluate_settings(slo_settings: dict[str, str], summary: Summary | dict[str, Any]) -> list[SloResult]:
     """Evaluate RunSettings.slo (already validated at startup) against a summary."""
     return evaluate(parse_all(slo_settings), summary)
 

@@ -1,7 +1,8 @@
 """A suite's outputs: suite.csv (one row per run), heatmaps and line charts across the matrix, suite.html.
 
 The two figures charted are the operator's achieved throughput (apps picked up per minute, steady state)
-and the p95 of create-to-RUNNING latency (from the run's per-app samples; summary.json stops at p90/p99).
+and the p95 of create-to-RUNNING latency. Every column comes from the run's summary; the latency columns
+are every phase (results.phases) at every percentile of the one set (results.stats).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import numpy as np
 from benchkit.report import charts, runfolder
 from benchkit.report.figures import Figure
 from benchkit.report.render import fmt, render
-from benchkit.report.samples import phase_samples
-from benchkit.report.slo import lookup
+from benchkit.results.phases import NAMES as PHASES
+from benchkit.results.stats import PERCENTILES
+from benchkit.results.summary import SUMMARY_FILE
 
 CSV_FILE = "suite.csv"
 HTML_FILE = "suite.html"
@@ -28,17 +30,17 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("operator_apps_per_min", "operator throughput", "apps/min"),
     ("create_to_running_p95", "create to RUNNING p95", "seconds"),
 )
-COLUMNS = ("cell", "repeat", "status", "exit_code", "run_id", "jobs_submitted", "jobs_completed", "jobs_failed",
-           "jobs_unfinished", "target_per_min", "achieved_per_min", "achieved_ratio", "operator_apps_per_min",
-           "create_to_running_p50", "create_to_running_p95", "create_to_running_p99", "create_to_submitted_p95",
-           "duration_s", "run_dir")  # fmt: skip
 _FROM_SUMMARY = {
-    "jobs_submitted": "jobs.submitted", "jobs_completed": "jobs.completed", "jobs_failed": "jobs.failed",
-    "jobs_unfinished": "jobs.unfinished", "target_per_min": "rate.target_per_min",
+    "jobs_submitted": "jobs.submitted", "jobs_created": "jobs.created", "jobs_completed": "jobs.completed",
+    "jobs_failed": "jobs.failed", "jobs_unfinished": "jobs.unfinished", "target_per_min": "rate.target_per_min",
+    "offered_per_min": "rate.offered_per_min", "sent_per_min": "rate.sent_per_min",
     "achieved_per_min": "rate.achieved_per_min", "achieved_ratio": "rate.achieved_ratio",
-    "operator_apps_per_min": "operator.apps_per_min", "create_to_running_p50": "latency_s.create_to_running.p50",
-    "create_to_running_p99": "latency_s.create_to_running.p99", "duration_s": "duration_s",
+    "operator_apps_per_min": "operator.apps_per_min",
+    **{f"{phase}_p{q}": f"latency_s.{phase}.p{q}" for phase in PHASES for q in PERCENTILES},
+    "duration_s": "duration_s",
 }  # fmt: skip
+"""suite.csv column -> summary path."""
+COLUMNS = ("cell", "repeat", "status", "exit_code", "run_id", *_FROM_SUMMARY, "run_dir")
 
 
 @dataclass
@@ -66,16 +68,12 @@ class CellResult:
 
 def read_cell(cell: int, repeat: int, values: dict[str, Any], exit_code: int, run_dir: Path | None) -> CellResult:
     result = CellResult(cell, repeat, values, exit_code, run_dir)
-    if run_dir is None or not (run_dir / runfolder.SUMMARY).is_file():
+    if run_dir is None or not (run_dir / SUMMARY_FILE).is_file():
         return result
     run = runfolder.load(run_dir)
     figs: dict[str, Any] = {"run_id": run.run_id}
     for column, path in _FROM_SUMMARY.items():
-        figs[column] = lookup(run.summary, path)
-    samples = phase_samples(run.timeline)
-    for phase in ("create_to_running", "create_to_submitted"):
-        data = samples.get(phase) or []
-        figs[f"{phase}_p95"] = round(float(np.percentile(data, 95)), 3) if data else None
+        figs[column] = run.summary.value(path)
     result.figures = figs
     return result
 

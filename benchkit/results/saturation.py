@@ -7,11 +7,12 @@ operator picked up all but a small tolerance of the apps that arrived during the
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
 from benchkit.results.records import AppRecord, RunFacts
+from benchkit.results.schema import Saturation, SaturationStep
 
 TOLERANCE = (2, 0.05)
 """A step may fall short by at most max(2 apps, 5% of its arrivals): one app at each edge of the window."""
@@ -19,8 +20,8 @@ MIN_COMPLETE = 0.5
 """A step cut short by the end of the submissions is judged only if it lasted this part of its length."""
 
 
-def analyse(records: list[AppRecord], facts: RunFacts) -> dict[str, Any] | None:
-    """{sustained_per_min, saturated_at_per_min, steps: [...]} for a ramp; None for a constant rate."""
+def analyse(records: list[AppRecord], facts: RunFacts) -> Saturation | None:
+    """The steps of a ramp, which held, the sustained rate; None for a constant rate."""
     steps = facts.start.get("steps") or []
     t0 = facts.start.get("t0_mono")
     created = [r for r in records if r.ok and r.ack is not None]
@@ -29,25 +30,39 @@ def analyse(records: list[AppRecord], facts: RunFacts) -> dict[str, Any] | None:
         return None
     acks = np.sort(np.asarray([r.ack for r in created], dtype=float))
     picked = np.sort(np.asarray([t for r in created if (t := r.processed) is not None], dtype=float))
-    table, sustained, saturated_at = [], None, None
-    for i, (start_s, per_min) in enumerate(steps):
+    table: list[SaturationStep] = []
+    sustained = saturated_at = None
+    for i, (start_s, rate) in enumerate(steps):
+        per_min = float(rate)
         start = t0 + start_s
         end = min(t0 + steps[i + 1][0], last_sent) if i + 1 < len(steps) else last_sent
         planned_len = (steps[i + 1][0] - start_s) if i + 1 < len(steps) else None
         complete = end > start and (planned_len is None or end - start >= MIN_COMPLETE * planned_len)
         row = _step(created, acks, picked, start, end)
-        held = complete and row["picked_up"] >= row["arrivals"] - row["tolerance"]
+        held = complete and row.picked_up >= row.arrivals - row.tolerance
         if complete and saturated_at is None:
             if held:
                 sustained = per_min
             else:
                 saturated_at = per_min
-        table.append({"per_min": per_min, "start_s": _round(start - t0), "end_s": _round(end - t0), **row,
-                      "complete": complete, "held": held})  # fmt: skip
-    return {"sustained_per_min": sustained, "saturated_at_per_min": saturated_at, "steps": table}
+        table.append(SaturationStep(per_min, _round(start - t0), _round(end - t0), row.arrivals, row.picked_up,
+                                    row.pickup_lag_s, row.tolerance, row.backlog_start, row.backlog_mid,
+                                    row.backlog_end, complete, held))  # fmt: skip
+    return Saturation(sustained, saturated_at, table)
 
 
-def _step(created: list[AppRecord], acks: np.ndarray, picked: np.ndarray, start: float, end: float) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Window:
+    arrivals: int
+    picked_up: int
+    pickup_lag_s: float | None
+    tolerance: float
+    backlog_start: int
+    backlog_mid: int
+    backlog_end: int
+
+
+def _step(created: list[AppRecord], acks: np.ndarray, picked: np.ndarray, start: float, end: float) -> _Window:
     """Arrivals in (start, end], and pick-ups in the same window lagged by their median pick-up delay.
 
     When the operator keeps up, every arrival is picked up one delay later, so the lagged window holds as
@@ -63,15 +78,15 @@ def _step(created: list[AppRecord], acks: np.ndarray, picked: np.ndarray, start:
     def backlog(t: float) -> int:
         return _count(acks, -math.inf, t) - _count(picked, -math.inf, t)
 
-    return {
-        "arrivals": arrivals,
-        "picked_up": picked_up,
-        "pickup_lag_s": _round(lag) if math.isfinite(lag) else None,
-        "tolerance": _round(max(TOLERANCE[0], TOLERANCE[1] * arrivals), 1),
-        "backlog_start": backlog(start),
-        "backlog_mid": backlog((start + end) / 2),
-        "backlog_end": backlog(end),
-    }
+    return _Window(
+        arrivals=arrivals,
+        picked_up=picked_up,
+        pickup_lag_s=_round(lag) if math.isfinite(lag) else None,
+        tolerance=_round(max(TOLERANCE[0], TOLERANCE[1] * arrivals), 1),
+        backlog_start=backlog(start),
+        backlog_mid=backlog((start + end) / 2),
+        backlog_end=backlog(end),
+    )
 
 
 def _count(times: np.ndarray, after: float, until: float) -> int:

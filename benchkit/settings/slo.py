@@ -16,22 +16,18 @@ import re
 from dataclasses import dataclass
 
 from benchkit.errors import ConfigError
+from benchkit.results import schema
+from benchkit.results.phases import NAMES as PHASES
+from benchkit.results.stats import STATS
 
 OPS = ("<=", ">=", "==", "!=", "<", ">")
-PHASES = ("create_call", "create_call_from_send", "create_to_submitted", "create_to_running",
-          "create_to_terminal", "submitted_to_running", "status_lag", "server_queue_wait")  # fmt: skip
-STATS = ("count", "p50", "p90", "p99", "max")
 SECTIONS: dict[str, tuple[str, ...]] = {
-    "jobs": ("planned", "submitted", "created", "create_failed", "outcome_unknown", "not_submitted", "completed",
-             "failed", "unfinished", "seen_not_sent"),
-    "rate": ("target_per_min", "achieved_per_min", "achieved_ratio", "max_lateness_s", "lateness_p99_s"),
-    "operator": ("apps_per_min",),
-    "api": ("create_attempts", "retries", "inflight_cap_hits"),
-    "tracking": ("apps_seen", "pods_seen", "api_requests", "api_requests_per_job", "observed_by_list", "inferred",
-                 "deleted_by_benchkit", "deleted_by_server"),
-    "saturation": ("sustained_per_min", "saturated_at_per_min"),
+    name: schema.numeric_fields(section)
+    for name, section in (("jobs", schema.Jobs), ("rate", schema.Rate), ("operator", schema.Operator),
+                          ("api", schema.Api), ("tracking", schema.Tracking), ("saturation", schema.Saturation))
 }  # fmt: skip
-"""summary.json's numeric leaves an SLO may name (besides latency_s.<phase>.<stat> and duration_s)."""
+"""summary.json's numeric leaves an SLO may name (besides latency_s.<phase>.<stat> and duration_s), read off
+its schema, as the phases and stats are read off their one definition."""
 _EXPR = re.compile(r"^\s*(?P<path>[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)\s*(?P<op><=|>=|==|!=|<|>)\s*(?P<num>\S+)\s*$")
 
 

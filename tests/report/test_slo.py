@@ -31,6 +31,8 @@ SUMMARY = {
         ("jobs.failed == 0", "jobs.failed", "==", 0.0),
         ("operator.apps_per_min > 1e2", "operator.apps_per_min", ">", 100.0),
         ("duration_s < 600", "duration_s", "<", 600.0),
+        ("create_to_submitted.p95 <= 30", "latency_s.create_to_submitted.p95", "<=", 30.0),
+        ("rate.sent_ratio >= 0.99", "rate.sent_ratio", ">=", 0.99),
     ],
 )
 def test_grammar_accepts(text: str, path: str, op: str, threshold: float) -> None:
@@ -45,7 +47,7 @@ def test_grammar_accepts(text: str, path: str, op: str, threshold: float) -> Non
         ("create_to_running.p99 => 120", "expected '<path> <op> <number>'"),
         ("create_to_running.p99 <= fast", "'fast' is not a number"),
         ("create_to_running.p99 <= nan", "finite"),
-        ("create_to_running.p95 <= 120", "stats: count, p50, p90, p99, max"),
+        ("create_to_running.p75 <= 120", "stats: count, p50, p90, p95, p99, max"),
         ("create_to_runing.p99 <= 120", "unknown summary path 'create_to_runing.p99'"),
         ("jobs.lost <= 0", "jobs has: planned"),
         ("<= 3", "expected"),

@@ -156,7 +156,7 @@ class ModelMetrics:
 class ModelFactory(Protocol):
     """`benchkit.twin.model.build_model` has this signature.
 
-    profile: "fast" (tests, demo: sub-second submissions) or "paper" (calibrated to the published
+    profile: "fast" (tests: sub-second submissions) or "paper" (calibrated to the published
     Kubeflow benchmark); operator_workers / operator_cpus override the profile's; nodes is the bench
     group's starting size; max_pods the pods-per-node limit; seed makes any randomness repeatable.
     """

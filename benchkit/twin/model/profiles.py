@@ -1,4 +1,4 @@
-"""Timing and cost profiles: `fast` (tests, demo) and `paper` (calibrated to the published Kubeflow
+"""Timing and cost profiles: `fast` (tests) and `paper` (`make demo`; calibrated to the published Kubeflow
 benchmark; the derivation is in README.md, the check in tests/twin_model/test_calibration.py).
 """
 
