@@ -22,12 +22,13 @@ def build_model(
     operator_workers: int | None = None,
     operator_cpus: float | None = None,
     seed: int = 0,
+    webhook: bool = True,
 ) -> Model:
     """A fresh model (see `interface.ModelFactory`). Raises ValueError on an unknown profile or bad sizes."""
     if operator_cpus is not None and operator_cpus <= 0:
         raise ValueError(f"operator cpus must be > 0, got {operator_cpus:g}")
     chosen = get_profile(profile).with_operator(operator_workers, operator_cpus)
-    return Model(chosen, nodes=nodes, max_pods=max_pods, seed=seed)
+    return Model(chosen, nodes=nodes, max_pods=max_pods, seed=seed, webhook=webhook)
 
 
 if TYPE_CHECKING:
