@@ -19,6 +19,7 @@ import yaml
 
 from benchkit.errors import ConfigError
 from benchkit.kube import labels
+from benchkit.spark import templates
 
 GROUP = "sparkoperator.k8s.io"
 VERSION = "v1beta2"
@@ -46,10 +47,11 @@ class Template:
 
 
 def load(path: Path | None = None) -> Template:
-    """Read and validate a template; None means the packaged pi-sleep template."""
-    if path is None:
-        text = resources.files("benchkit.templates").joinpath(DEFAULT_TEMPLATE).read_text()
-        source = f"benchkit/templates/{DEFAULT_TEMPLATE}"
+    """Read and validate a template; None means the packaged with-webhook (pi-sleep) template, and a path that
+    is a packaged name (`with-webhook`, `without-webhook`) that one (benchkit/spark/templates.py)."""
+    packaged = templates.packaged_name(path)
+    if packaged is not None or path is None:
+        text, source = templates.read(packaged or templates.DEFAULT)
     else:
         try:
             text = path.read_text()
