@@ -20,7 +20,8 @@ _OPTIONS: list[Callable[[F], F]] = [
     click.option("--job-limit-per-user", type=int, help="Jobs per user; total = users x limit."),
     click.option("--total-jobs", type=int, help="Total jobs (instead of --job-limit-per-user)."),
     click.option("--spark-namespaces", help="Comma-separated namespaces (default: spark-team-a,b,c)."),
-    click.option("--spark-template", type=click.Path(path_type=Path), help="SparkApplication YAML template."),
+    click.option("--spark-template", type=click.Path(path_type=Path),
+                 help="with-webhook (default) | without-webhook (packaged) | PATH of a SparkApplication YAML."),
     click.option("--app-seconds", help="How long each app sleeps, e.g. 30 or 2m."),
     click.option("--scenario", "scenario_kind", type=click.Choice(run_settings.SCENARIOS),
                  help="delete: delete each app once terminal; keep: keep all objects."),
@@ -33,6 +34,8 @@ _OPTIONS: list[Callable[[F], F]] = [
     click.option("--max-inflight", type=int, help="Cap on concurrent create calls (default 256)."),
     click.option("--operator-workers", type=int, help="Embedded twin / plan: Spark Operator workers."),
     click.option("--operator-cpus", type=float, help="Embedded twin / plan: vCPUs of the operator node."),
+    click.option("--webhook", type=click.Choice(run_settings.WEBHOOK_MODES),
+                 help="Embedded twin / plan: the Spark Operator's mutating webhook (default on)."),
     click.option("--twin-profile", type=click.Choice(run_settings.TWIN_PROFILES), help="Embedded twin model profile."),
     click.option("--nodes", type=int, help="Bench nodes (embedded twin size; plan's node-group max)."),
     click.option("--prometheus-url", help="Prometheus to collect metrics from after the run ('off': none). Default: "

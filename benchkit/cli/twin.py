@@ -33,6 +33,8 @@ def _namespaces(_ctx: click.Context, _param: click.Parameter, value: str) -> tup
 @click.option("--profile", type=click.Choice(PROFILES), default="fast", show_default=True, help="Model profile.")
 @click.option("--operator-workers", type=click.IntRange(min=1), help="Spark Operator workers (profile default).")
 @click.option("--operator-cpus", type=click.FloatRange(min=0, min_open=True), help="Operator node vCPUs.")
+@click.option("--webhook", type=click.Choice(("on", "off")), default="on", show_default=True,
+              help="The Spark Operator's mutating webhook: admits (and mutates) every pod create.")  # fmt: skip
 @click.option(
     "--fault-rate",
     type=click.FloatRange(0, 1),

@@ -51,6 +51,8 @@ class Plan:
     states: dict[str, int]
     cost: Cost
     notes: tuple[str, ...] = field(default=())
+    webhook: bool = True
+    """The operator's mutating webhook (admits every pod create; `--webhook off` models it disabled)."""
 
     def to_dict(self) -> dict[str, Any]:
         def r(v: float | None) -> float | None:
@@ -59,6 +61,7 @@ class Plan:
         return {
             "jobs": self.total, "pods": self.total * self.pods_per_app, "pods_per_app": self.pods_per_app,
             "model": self.model, "operator_workers": self.operator_workers, "operator_cpus": self.operator_cpus,
+            "webhook": self.webhook,
             "submit_window_s": r(self.submit_window_s), "processed_per_min": r(self.processed_per_min),
             "operator_window_s": r(self.operator_window_s), "first_start_s": r(self.first_start_s),
             "last_start_s": r(self.last_start_s), "end_s": r(self.end_s),
@@ -86,7 +89,7 @@ def plan(
     shape = shape or StackShape(bench_nodes=settings.nodes)
     apps = workload.arrivals(settings, due_offset)
     twin = build_model(model, nodes=shape.bench_nodes, max_pods=MAX_PODS, operator_workers=settings.operator_workers,
-                       operator_cpus=settings.operator_cpus, seed=seed)  # fmt: skip
+                       operator_cpus=settings.operator_cpus, seed=seed, webhook=settings.webhook != "off")  # fmt: skip
     result = simulate(apps, twin)
     run_s = result.end if result.end is not None else max((t for t, _ in apps), default=0.0)
     priced = cost_mod.estimate(shape, prices, run_s, result.nodes_needed.get("bench", []))
@@ -108,6 +111,7 @@ def plan(
         states=dict(result.states),
         cost=priced,
         notes=tuple(_notes(settings, shape, result, prices)),
+        webhook=settings.webhook != "off",
     )
 
 

@@ -23,6 +23,8 @@ class TwinOptions:
     profile: str = "fast"
     operator_workers: int | None = None
     operator_cpus: float | None = None
+    webhook: str = "on"
+    """The modelled Spark Operator's mutating webhook: on (admits and mutates every pod CREATE) or off."""
     fault_rate: float = 0.0
     api_latency_ms: float = 0.0
     namespaces: tuple[str, ...] = DEFAULT_NAMESPACES
@@ -43,6 +45,7 @@ class TwinOptions:
         _check(self.profile in PROFILES, f"--profile must be one of {', '.join(PROFILES)}, got {self.profile!r}")
         _check(self.operator_workers is None or self.operator_workers >= 1, "--operator-workers must be >= 1")
         _check(self.operator_cpus is None or self.operator_cpus > 0, "--operator-cpus must be > 0")
+        _check(self.webhook in ("on", "off"), f"--webhook must be on or off, got {self.webhook!r}")
         _check(0.0 <= self.fault_rate <= 1.0, f"--fault-rate must be within 0..1, got {self.fault_rate}")
         _check(self.api_latency_ms >= 0, f"--api-latency-ms must be >= 0, got {self.api_latency_ms}")
         _check(self.watch_cut_every is None or self.watch_cut_every > 0, "--watch-cut-every must be > 0 seconds")
@@ -62,7 +65,7 @@ class TwinOptions:
                 "--max-pods", str(self.max_pods), "--profile", self.profile, "--fault-rate", repr(self.fault_rate),
                 "--api-latency-ms", repr(self.api_latency_ms), "--namespaces", ",".join(self.namespaces),
                 "--seed", str(self.seed), "--bookmark-every", repr(self.bookmark_every),
-                "--watch-history", str(self.watch_history)]  # fmt: skip
+                "--watch-history", str(self.watch_history), "--webhook", self.webhook]  # fmt: skip
         if self.kubeconfig is not None:
             args += ["--kubeconfig", str(self.kubeconfig)]
         if self.operator_workers is not None:
