@@ -41,8 +41,8 @@ def twin_settings(ctx: RunContext) -> dict[str, object] | None:
         return None
     o = ctx.twin.options
     return {"profile": o.profile, "nodes": o.nodes, "max_pods": o.max_pods, "operator_workers": o.operator_workers,
-            "operator_cpus": o.operator_cpus, "namespaces": list(o.namespaces), "seed": o.seed,
-            "operator_chart": o.operator_chart}  # fmt: skip
+            "operator_cpus": o.operator_cpus, "webhook": o.webhook == "on", "namespaces": list(o.namespaces),
+            "seed": o.seed, "operator_chart": o.operator_chart}  # fmt: skip
 
 
 @contextmanager
@@ -51,13 +51,13 @@ def _twin(ctx: RunContext) -> Iterator[None]:
     namespaces = tuple(dict.fromkeys(("default", *s.spark_namespaces)))
     options = TwinOptions(nodes=s.nodes, profile=s.twin_profile or DEFAULT_TWIN_PROFILE,
                           operator_workers=s.operator_workers, operator_cpus=s.operator_cpus,
-                          namespaces=namespaces,
+                          webhook=s.webhook or "on", namespaces=namespaces,
                           operator_chart=s.twin_operator_chart or operator_versions.DEFAULT_CHART)  # fmt: skip
     workers = s.operator_workers if s.operator_workers is not None else "profile default"
     ctx.console.print(
         "benchkit: no --kubeconfig, --context or --stack given: running against the embedded twin "
         f"(a local simulated Spark-on-Kubernetes cluster; profile {options.profile}, {s.nodes} nodes, "
-        f"operator workers {workers})",
+        f"operator workers {workers}, webhook {options.webhook})",
         highlight=False, soft_wrap=True,
     )  # fmt: skip
     with TwinProcess(options, start_timeout=TWIN_START_TIMEOUT_S) as twin:  # closed even if it failed to start

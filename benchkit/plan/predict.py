@@ -52,6 +52,8 @@ class Plan:
     states: dict[str, int]
     cost: Cost
     notes: tuple[str, ...] = field(default=())
+    webhook: bool = True
+    """The operator's mutating webhook (admits every pod create; `--webhook off` models it disabled)."""
 
     def to_dict(self) -> dict[str, Any]:
         def r(v: float | None) -> float | None:
@@ -60,6 +62,7 @@ class Plan:
         return {
             "jobs": self.total, "pods": self.total * self.pods_per_app, "pods_per_app": self.pods_per_app,
             "model": self.model, "operator_workers": self.operator_workers, "operator_cpus": self.operator_cpus,
+            "webhook": self.webhook,
             "submit_window_s": r(self.submit_window_s), "processed_per_min": r(self.processed_per_min),
             "operator_window_s": r(self.operator_window_s), "first_start_s": r(self.first_start_s),
             "last_start_s": r(self.last_start_s), "end_s": r(self.end_s),
@@ -92,7 +95,7 @@ def plan(
                           f"(benchkit/data/cluster_shape.yaml): its vCPUs and memory are unknown")  # fmt: skip
     twin = build_model(model, nodes=shape.bench_nodes, max_pods=shape.max_pods,
                        operator_workers=settings.operator_workers, operator_cpus=settings.operator_cpus, seed=seed,
-                       bench_instance_type=bench_type)  # fmt: skip
+                       bench_instance_type=bench_type, webhook=settings.webhook != "off")  # fmt: skip
     result = simulate(apps, twin)
     run_s = result.end if result.end is not None else max((t for t, _ in apps), default=0.0)
     priced = cost_mod.estimate(shape, prices, run_s, result.nodes_needed.get("bench", []))
@@ -114,6 +117,7 @@ def plan(
         states=dict(result.states),
         cost=priced,
         notes=tuple(_notes(settings, shape, result, prices)),
+        webhook=settings.webhook != "off",
     )
 
 

@@ -21,7 +21,7 @@ def _timeline(p: Plan) -> Table:
     t.add_column(style="dim")
     workers = "profile default" if p.operator_workers is None else str(p.operator_workers)
     cpus = "profile default" if p.operator_cpus is None else f"{p.operator_cpus:g} vCPU"
-    t.add_row("operator", f"{workers} workers, {cpus}", "")
+    t.add_row("operator", f"{workers} workers, {cpus}", "webhook " + ("on" if p.webhook else "off"))
     t.add_row("submission window", _dur(p.submit_window_s), "last job due (benchkit's schedule)")
     rate = "-" if p.processed_per_min is None else f"{p.processed_per_min:.0f} apps/min"
     t.add_row("operator processes", rate, "steady state, 10th-90th percentile")

@@ -24,8 +24,11 @@ DEFAULT_NAMESPACES = ("spark-team-a", "spark-team-b", "spark-team-c")
 SCENARIOS = ("delete", "keep")
 TWIN_PROFILES = ("fast", "paper")
 DEFAULT_TWIN_PROFILE = "fast"
-TWIN_ONLY = ("operator_workers", "operator_cpus", "twin_profile", "twin_operator_chart")
+TWIN_ONLY = ("operator_workers", "operator_cpus", "twin_profile", "twin_operator_chart", "webhook")
 """The embedded twin's model: `benchkit run` refuses them with a real cluster (`plan` models one with them)."""
+PACKAGED_TEMPLATES = ("with-webhook", "without-webhook")
+"""`--spark-template` names of the packaged templates (benchkit/spark/templates.py), the default first."""
+WEBHOOK_MODES = ("on", "off")
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -43,7 +46,7 @@ class RunSettings:
     total_jobs: int | None = None
     spark_namespaces: tuple[str, ...] = DEFAULT_NAMESPACES
     spark_template: Path | None = None
-    """SparkApplication YAML; None means the packaged pi-sleep template."""
+    """SparkApplication YAML, or a PACKAGED_TEMPLATES name; None means the packaged with-webhook template."""
     app_seconds: float = 30.0
     """How long each app sleeps (the pi-sleep app's second argument)."""
     scenario: str = "delete"
@@ -67,6 +70,8 @@ class RunSettings:
     """The embedded twin's model profile; None means DEFAULT_TWIN_PROFILE."""
     twin_operator_chart: str | None = None
     """The Spark Operator chart version the embedded twin's metrics stand in for; None means DEFAULT_CHART."""
+    webhook: str | None = None
+    """The embedded twin's (and plan's) operator mutating webhook: on | off; None means on (the chart default)."""
     nodes: int = 200
     """Bench nodes (the twin's node count; the plan's node-group max)."""
     prometheus_url: str | None = None
@@ -145,7 +150,8 @@ def load_scenario(path: Path) -> dict[str, Any]:
         raw[name] = value
     if "spark_template" in raw and raw["spark_template"] is not None:
         template = Path(str(raw["spark_template"]))
-        raw["spark_template"] = template if template.is_absolute() else path.parent / template
+        if str(template) not in PACKAGED_TEMPLATES:
+            raw["spark_template"] = template if template.is_absolute() else path.parent / template
     return raw
 
 
@@ -170,6 +176,8 @@ def _coerce(name: str, value: Any) -> Any:  # noqa: PLR0911 - one branch per kin
     if name == "spark_namespaces":
         items = value.split(",") if isinstance(value, str) else list(value)
         return tuple(str(i).strip() for i in items if str(i).strip())
+    if name == "webhook" and isinstance(value, bool):  # YAML 1.1 reads a bare on/off as a boolean
+        return "on" if value else "off"
     if name in ("spark_template", "kubeconfig", "results_dir"):
         return Path(str(value)).expanduser()
     if name == "slo":
@@ -200,7 +208,7 @@ def _number(name: str, value: Any, kind: type[int] | type[float]) -> int | float
     return number
 
 
-def validate(s: RunSettings) -> None:  # noqa: PLR0912 - a flat list of independent checks
+def validate(s: RunSettings) -> None:  # noqa: PLR0912, PLR0915 - a flat list of independent checks
     """Raise ConfigError naming the first bad setting."""
     for f in dataclasses.fields(s):  # nan compares false with every bound below, so it must go first
         value = getattr(s, f.name)
@@ -240,7 +248,10 @@ def validate(s: RunSettings) -> None:  # noqa: PLR0912 - a flat list of independ
         raise ConfigError(f"operator-cpus must be > 0, got {s.operator_cpus:g}")
     if s.budget is not None and s.budget <= 0:
         raise ConfigError(f"budget must be > 0 USD, got {s.budget:g}")
-    if s.spark_template is not None and not s.spark_template.is_file():
+    if s.webhook is not None and s.webhook not in WEBHOOK_MODES:
+        raise ConfigError(f"webhook must be one of {', '.join(WEBHOOK_MODES)}, got {s.webhook!r}")
+    packaged = s.spark_template is not None and str(s.spark_template) in PACKAGED_TEMPLATES
+    if s.spark_template is not None and not packaged and not s.spark_template.is_file():
         raise ConfigError(f"spark-template: cannot read {s.spark_template}")
     if s.kubeconfig is not None and not s.kubeconfig.is_file():
         raise ConfigError(f"kubeconfig: no such file {s.kubeconfig}")

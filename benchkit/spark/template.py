@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import yaml
 
 from benchkit.errors import ConfigError
 from benchkit.kube import labels
-from benchkit.spark import crdschema
+from benchkit.spark import crdschema, templates
 
 GROUP = "sparkoperator.k8s.io"
 VERSION = "v1beta2"
@@ -45,10 +44,11 @@ class Template:
 
 
 def load(path: Path | None = None) -> Template:
-    """Read and validate a template; None means the packaged pi-sleep template."""
-    if path is None:
-        text = resources.files("benchkit.templates").joinpath(DEFAULT_TEMPLATE).read_text()
-        source = f"benchkit/templates/{DEFAULT_TEMPLATE}"
+    """Read and validate a template; None means the packaged with-webhook (pi-sleep) template, and a path that
+    is a packaged name (`with-webhook`, `without-webhook`) that one (benchkit/spark/templates.py)."""
+    packaged = templates.packaged_name(path)
+    if packaged is not None or path is None:
+        text, source = templates.read(packaged or templates.DEFAULT)
     else:
         try:
             text = path.read_text()

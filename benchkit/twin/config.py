@@ -38,6 +38,11 @@ class TwinOptions:
     operator_cpus: float | None = field(
         default=None, metadata=_cli("Operator node vCPUs (profile default).", min=0, min_open=True)
     )
+    webhook: str = field(
+        default="on",
+        metadata=_cli("The Spark Operator's mutating webhook: admits (and mutates) every pod create.",
+                      choices=("on", "off")),
+    )  # fmt: skip
     fault_rate: float = field(
         default=0.0, metadata=_cli("Fraction of writes answered 429 / 500 / dropped connection.", min=0, max=1)
     )

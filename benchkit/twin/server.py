@@ -75,7 +75,8 @@ class TwinServer:
         self.store = loaded[0] if loaded else Store(opts.watch_history)
         try:
             model = self.factory(opts.profile, nodes=opts.nodes, max_pods=opts.max_pods, seed=opts.seed,
-                                 operator_workers=opts.operator_workers, operator_cpus=opts.operator_cpus)  # fmt: skip
+                                 operator_workers=opts.operator_workers, operator_cpus=opts.operator_cpus,
+                                 webhook=opts.webhook == "on")  # fmt: skip
         except ValueError as exc:
             raise ConfigError(f"model: {exc}") from None
         self.driver = Driver(model, self.store)

@@ -23,12 +23,15 @@ def build_model(
     operator_cpus: float | None = None,
     seed: int = 0,
     bench_instance_type: str | None = None,
+    webhook: bool = True,
 ) -> Model:
     """A fresh model (see `interface.ModelFactory`). Raises ValueError on an unknown profile or bad sizes."""
     if operator_cpus is not None and operator_cpus <= 0:
         raise ValueError(f"operator cpus must be > 0, got {operator_cpus:g}")
     chosen = get_profile(profile).with_operator(operator_workers, operator_cpus)
-    return Model(chosen, nodes=nodes, max_pods=max_pods, seed=seed, bench_instance_type=bench_instance_type)
+    return Model(
+        chosen, nodes=nodes, max_pods=max_pods, seed=seed, bench_instance_type=bench_instance_type, webhook=webhook
+    )
 
 
 if TYPE_CHECKING:

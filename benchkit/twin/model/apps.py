@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from benchkit.twin.model.quantity import MIB, cpu_millis, spark_mib
@@ -61,9 +61,27 @@ class AppSpec:
     driver_labels: dict[str, str]
     executor_labels: dict[str, str]
     service_account: str
+    volumes: dict[str, PodVolumes] = field(default_factory=dict)
+    """By role: the volumes and the container's volumeMounts its pods get."""
 
 
-def parse_app(obj: dict[str, Any], default_seconds: float) -> AppSpec:
+@dataclass(frozen=True)
+class PodVolumes:
+    volumes: tuple[dict[str, Any], ...]
+    mounts: tuple[dict[str, Any], ...]
+
+
+LOCAL_DIR_PREFIX = "spark-local-dir-"
+"""Volumes named so reach the pods through spark-submit's conf, webhook or not (v2.1.0 `util.GetLocalVolumes`)."""
+CONTAINER = {"driver": "spark-kubernetes-driver", "executor": "spark-kubernetes-executor"}
+
+
+def parse_app(obj: dict[str, Any], default_seconds: float, *, webhook: bool = True) -> AppSpec:
+    """The model's view of a SparkApplication. With `webhook` False the pods get only what spark-submit's conf
+    and Spark's pod templates give them: not the per-role nodeSelector, tolerations, volumes and volumeMounts
+    that kubeflow/spark-operator v2.1.0 applies only in its mutating webhook
+    (`internal/webhook/sparkpod_defaulter.go`: addNodeSelectors, addTolerations, addVolumes; the conf it passes
+    is `internal/controller/sparkapplication/submission.go`, which carries only `spec.nodeSelector`)."""
     meta = obj.get("metadata") or {}
     spec = obj.get("spec") or {}
     driver = spec.get("driver") or {}
@@ -80,8 +98,8 @@ def parse_app(obj: dict[str, Any], default_seconds: float) -> AppSpec:
         name=name,
         uid=str(meta.get("uid") or f"twin-{namespace}-{name}"),
         labels={str(k): str(v) for k, v in (meta.get("labels") or {}).items()},
-        driver=_shape(spec, driver, factor),
-        executor=_shape(spec, executor, factor),
+        driver=_shape(spec, driver, factor, webhook),
+        executor=_shape(spec, executor, factor, webhook),
         instances=max(instances, 0),
         run_seconds=_run_seconds(spec.get("arguments"), instances * executor_cores, default_seconds),
         ttl=float(ttl) if ttl is not None else None,
@@ -92,7 +110,35 @@ def parse_app(obj: dict[str, Any], default_seconds: float) -> AppSpec:
         driver_labels={str(k): str(v) for k, v in (driver.get("labels") or {}).items()},
         executor_labels={str(k): str(v) for k, v in (executor.get("labels") or {}).items()},
         service_account=str(driver.get("serviceAccount") or "default"),
+        volumes={
+            "driver": _volumes(spec, driver, "driver", webhook),
+            "executor": _volumes(spec, executor, "executor", webhook),
+        },
     )
+
+
+def _template_spec(role: dict[str, Any]) -> dict[str, Any]:
+    """`spec.<role>.template.spec`: a Spark pod template, applied by Spark itself (no webhook needed)."""
+    template = role.get("template")
+    pod_spec = template.get("spec") if isinstance(template, dict) else None
+    return pod_spec if isinstance(pod_spec, dict) else {}
+
+
+def _volumes(spec: dict[str, Any], role: dict[str, Any], name: str, webhook: bool) -> PodVolumes:
+    tpl = _template_spec(role)
+    containers = [c for c in tpl.get("containers") or [] if isinstance(c, dict)]
+    container = next((c for c in containers if c.get("name") == CONTAINER[name]), containers[0] if containers else {})
+    volumes = [v for v in tpl.get("volumes") or [] if isinstance(v, dict)]
+    mounts = [m for m in container.get("volumeMounts") or [] if isinstance(m, dict)]
+    declared = {str(v.get("name")): v for v in spec.get("volumes") or [] if isinstance(v, dict)}
+    for mount in role.get("volumeMounts") or []:
+        vol_name = str(mount.get("name", "")) if isinstance(mount, dict) else ""
+        if vol_name not in declared or not (webhook or vol_name.startswith(LOCAL_DIR_PREFIX)):
+            continue
+        if all(v.get("name") != vol_name for v in volumes):
+            volumes.append(declared[vol_name])
+        mounts.append(mount)
+    return PodVolumes(volumes=tuple(volumes), mounts=tuple(mounts))
 
 
 def _overhead_factor(spec: dict[str, Any]) -> float:
@@ -104,14 +150,17 @@ def _overhead_factor(spec: dict[str, Any]) -> float:
     return 0.4 if spec.get("type") in ("Python", "R") else 0.1
 
 
-def _shape(spec: dict[str, Any], role: dict[str, Any], factor: float) -> PodShape:
+def _shape(spec: dict[str, Any], role: dict[str, Any], factor: float, webhook: bool = True) -> PodShape:
     cpu = role.get("coreRequest") or role.get("cores") or 1
     memory_mib = spark_mib(role.get("memory") or "1g")
     if role.get("memoryOverhead") is not None:
         overhead_mib = spark_mib(role["memoryOverhead"])
     else:
         overhead_mib = max(int(memory_mib * factor), 384)
-    selector = {**(spec.get("nodeSelector") or {}), **(role.get("nodeSelector") or {})}
+    tpl = _template_spec(role)
+    mutated = role if webhook else {}  # the webhook's addNodeSelectors / addTolerations
+    selector = {**(tpl.get("nodeSelector") or {}), **(spec.get("nodeSelector") or {}),
+                **(mutated.get("nodeSelector") or {})}  # fmt: skip
     tolerations = tuple(
         (
             str(t.get("key") or ""),
@@ -119,7 +168,7 @@ def _shape(spec: dict[str, Any], role: dict[str, Any], factor: float) -> PodShap
             str(t.get("value") or ""),
             str(t.get("effect") or ""),
         )
-        for t in (role.get("tolerations") or [])
+        for t in [*(tpl.get("tolerations") or []), *(mutated.get("tolerations") or [])]
     )
     return PodShape(
         cpu_m=cpu_millis(cpu),

@@ -158,7 +158,8 @@ class ModelFactory(Protocol):
 
     profile: "fast" (tests: sub-second submissions) or "paper" (calibrated to the published
     Kubeflow benchmark); operator_workers / operator_cpus override the profile's; nodes is the bench
-    group's starting size; max_pods the pods-per-node limit; seed makes any randomness repeatable.
+    group's starting size; max_pods the pods-per-node limit; seed makes any randomness repeatable; webhook
+    says whether the operator's mutating webhook admits (and mutates) every pod CREATE.
     """
 
     def __call__(
@@ -170,4 +171,5 @@ class ModelFactory(Protocol):
         operator_workers: int | None = None,
         operator_cpus: float | None = None,
         seed: int = 0,
+        webhook: bool = True,
     ) -> TwinModel: ...

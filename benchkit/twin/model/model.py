@@ -20,14 +20,14 @@ from benchkit.twin.model.operator import SparkOperator
 from benchkit.twin.model.pods import Pod
 from benchkit.twin.model.profiles import Profile
 from benchkit.twin.model.runtime import SparkRuntime
+from benchkit.twin.model.webhook import ADMISSION_DURATION, ADMISSION_LABELS, AdmissionWebhook
 
 
 class Model:
     """Implements `interface.TwinModel`. Build it with `benchkit.twin.model.build_model`."""
 
-    def __init__(
-        self, profile: Profile, *, nodes: int, max_pods: int, seed: int = 0, bench_instance_type: str | None = None
-    ) -> None:
+    def __init__(self, profile: Profile, *, nodes: int, max_pods: int, seed: int = 0,
+                 bench_instance_type: str | None = None, webhook: bool = True) -> None:  # fmt: skip
         if nodes < 0:
             raise ValueError(f"nodes must be >= 0, got {nodes}")
         if max_pods < 1:
@@ -38,7 +38,9 @@ class Model:
         self._started = False
         self.app_metrics = OperatorMetrics()
         self.cluster = Cluster(self._ctx, default_groups(max_pods, bench_instance_type), self._on_bound)
-        self.runtime = SparkRuntime(self._ctx, self.cluster, self.app_metrics)
+        self.webhook = AdmissionWebhook(self._ctx, enabled=webhook, service_seconds=profile.webhook_service_seconds,
+                                        concurrency=profile.webhook_concurrency)  # fmt: skip
+        self.runtime = SparkRuntime(self._ctx, self.cluster, self.app_metrics, self.webhook)
         self.operator = SparkOperator(self._ctx, self.runtime, self.app_metrics)
 
     @property
@@ -60,7 +62,7 @@ class Model:
 
     def app_created(self, app: Obj, now: float) -> list[Change]:
         self._catch_up(now)
-        spec = parse_app(app, self.profile.default_app_seconds)
+        spec = parse_app(app, self.profile.default_app_seconds, webhook=self.webhook.enabled)
         self.operator.add(App(spec, now, app_labels(spec.labels, spec.namespace)))
         return self._flush()
 
@@ -127,6 +129,8 @@ class Model:
             "workqueue_work_duration_seconds": {QUEUE_LABELS: queue.work_duration.snapshot()},
         }
         snap.histograms.update(hists)
+        if self.webhook.enabled:  # kube-apiserver's series, present only while the webhook is configured
+            snap.histograms[ADMISSION_DURATION] = {ADMISSION_LABELS: self.webhook.durations.snapshot()}
         return snap
 
     # -- internals ------------------------------------------------------------------------------------------

@@ -125,8 +125,19 @@ class SparkOperator:
         if not app.alive:
             self._done(app.key)
             return
-        if app.spec.fail != "submission":
-            self._runtime.create_driver(app)
+        if app.spec.fail != "submission":  # spark-submit's driver pod CREATE waits for admission
+            self._runtime.webhook.admit(self._driver_admitted, app)
+            return
+        self._after_create(app, now)
+
+    def _driver_admitted(self, app: App, now: float) -> None:
+        if not app.alive:
+            self._done(app.key)
+            return
+        self._runtime.create_driver(app)
+        self._after_create(app, now)
+
+    def _after_create(self, app: App, now: float) -> None:
         decision = next_status(app, now, self._ctx)
         latency = self._api.reserve(now) + self._ctx.jitter(self._ctx.profile.submit_latency)
         self._ctx.events.after(latency, self._write, (app, decision))

@@ -81,13 +81,27 @@ def pod_object(pod: Pod, spark_app_id: str, submission_id: str) -> dict[str, Any
         labels.update({"spark-exec-id": str(pod.index), "spark-exec-resourceprofile-id": "0"})
     shape = pod.shape
     memory = format_bytes(shape.memory)
-    container = {
+    container: dict[str, Any] = {
         "name": CONTAINER[pod.role],
         "image": spec.image,
         "imagePullPolicy": "IfNotPresent",
         "args": ["driver"] if pod.role == "driver" else ["executor"],
         "resources": {"requests": {"cpu": format_cpu(shape.cpu_m), "memory": memory}, "limits": {"memory": memory}},
     }
+    mounted = spec.volumes.get(pod.role)  # the webhook's addVolumes, or the pod template's own (apps.parse_app)
+    if mounted is not None and mounted.mounts:
+        container["volumeMounts"] = [dict(m) for m in mounted.mounts]
+    pod_spec: dict[str, Any] = {
+        "containers": [container],
+        "nodeSelector": dict(shape.node_selector),
+        "tolerations": [_toleration(t) for t in shape.tolerations],
+        "restartPolicy": "Never",
+        "serviceAccountName": spec.service_account if pod.role == "driver" else "default",
+        "schedulerName": "default-scheduler",
+        "priority": 0,
+    }
+    if mounted is not None and mounted.volumes:
+        pod_spec["volumes"] = [dict(v) for v in mounted.volumes]
     return {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -106,15 +120,7 @@ def pod_object(pod: Pod, spark_app_id: str, submission_id: str) -> dict[str, Any
                 }
             ],
         },
-        "spec": {
-            "containers": [container],
-            "nodeSelector": dict(shape.node_selector),
-            "tolerations": [_toleration(t) for t in shape.tolerations],
-            "restartPolicy": "Never",
-            "serviceAccountName": spec.service_account if pod.role == "driver" else "default",
-            "schedulerName": "default-scheduler",
-            "priority": 0,
-        },
+        "spec": pod_spec,
         "status": {"phase": PENDING, "qosClass": "Burstable"},
     }
 

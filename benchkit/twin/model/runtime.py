@@ -12,11 +12,13 @@ from benchkit.twin.model.interface import PodCreated, PodDeleted, PodUpdated
 from benchkit.twin.model.metrics import EXECUTOR_FAILURE, EXECUTOR_RUNNING, EXECUTOR_SUCCESS, OperatorMetrics
 from benchkit.twin.model.nodes import Node
 from benchkit.twin.model.pods import RUNNING, SUCCEEDED, Pod, pod_object, running_status, terminated_status
+from benchkit.twin.model.webhook import AdmissionWebhook
 
 
 class SparkRuntime:
-    def __init__(self, ctx: Ctx, cluster: Cluster, metrics: OperatorMetrics) -> None:
+    def __init__(self, ctx: Ctx, cluster: Cluster, metrics: OperatorMetrics, webhook: AdmissionWebhook) -> None:
         self._ctx = ctx
+        self.webhook = webhook  # every pod CREATE passes its admission (a straight call when it is off)
         self._cluster = cluster
         self._metrics = metrics
         self.pods: dict[tuple[str, str], Pod] = {}
@@ -83,7 +85,13 @@ class SparkRuntime:
         if not self._driver_running(app) or app.job_done:
             return
         for index in range(first + 1, first + count + 1):
-            app.executors.append(self._create(app, "executor", f"{app.spec.executor_prefix}-exec-{index}", index))
+            self.webhook.admit(self._executor_admitted, (app, index))
+
+    def _executor_admitted(self, item: tuple[App, int], now: float) -> None:
+        app, index = item
+        if not self._driver_running(app) or app.job_done:
+            return
+        app.executors.append(self._create(app, "executor", f"{app.spec.executor_prefix}-exec-{index}", index))
 
     @staticmethod
     def _driver_running(app: App) -> bool:
