@@ -12,7 +12,15 @@ bootstrap:
 demo: bootstrap
 	RUN="$(RUN)" bash scripts/demo.sh
 
-test: bootstrap lint typecheck pytest
+# Parallel pytest: one xdist worker per logical core (PYTEST_WORKERS=0 runs it in this process); loadgroup keeps
+# tests that share an expensive fixture on one worker (tests/conftest.py). Serial: make pytest PYTEST_WORKERS=0
+PYTEST_WORKERS ?= logical
+PYTEST_ARGS ?= -n $(PYTEST_WORKERS) --dist loadgroup
+
+# lint and typecheck run while the tests run (mostly waiting on subprocess servers); each target's output is
+# printed whole when it ends, pytest's last, with its closing "N passed" line. Any failure fails `make test`.
+test: bootstrap
+	@$(MAKE) --no-print-directory -j3 --output-sync=target lint typecheck pytest
 
 lint:
 	$(RUN) ruff check .
@@ -23,10 +31,10 @@ typecheck:
 	$(RUN) mypy benchkit infra
 
 pytest:
-	$(RUN) pytest
+	$(RUN) pytest $(PYTEST_ARGS)
 
 test-faults: bootstrap
-	$(RUN) pytest tests/reliability -m faults
+	$(RUN) pytest $(PYTEST_ARGS) tests/reliability -m faults
 
 # report_cost measures the run full_scale made (its folder passed on), not whichever run is newest
 bench-full: bootstrap

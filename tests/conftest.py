@@ -6,6 +6,10 @@
 * No test may monkey-patch the pytest process with gevent (importing locust does that): Locust runs
   in subprocesses (`benchkit run ...`), so the twin, the tracker and everything else here run on
   plain threads and sockets, as they do in production.
+
+Under pytest-xdist (`make test`: `-n logical --dist loadgroup`) each worker is its own process, so both
+guards hold per worker; `pytest_collection_modifyitems` keeps tests that share an expensive fixture on one
+worker (see `xdist_group_of`).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ os.environ.pop("AWS_PROFILE", None)
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+SHARED_ENVIRONMENT = "observed"
+"""The session fixture of tests/observe and tests/report (tests/observekit.py: a twin, Prometheus, three runs)."""
 
 
 class RealAwsRequest(RuntimeError):
@@ -86,3 +92,31 @@ def _guards(aws_guard: AwsGuard) -> Iterator[None]:
         assert not gevent.monkey.is_module_patched("socket"), (
             "a test imported locust/gevent into the pytest process; run Locust in a subprocess instead"
         )
+
+
+def xdist_group_of(item: pytest.Item) -> str | None:
+    """The xdist group that keeps a test on the worker that holds the expensive fixture it shares.
+
+    Tests using the shared observation environment all go to one worker (it is built once there, not once
+    per worker); tests using a module-, package- or class-scoped fixture go with the rest of their module (it
+    is built once). Every other test is scheduled on its own, on whichever worker is free.
+    """
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return None
+    if SHARED_ENVIRONMENT in info.names_closure:
+        return "observekit"
+    for name in info.names_closure:
+        for fixturedef in info.name2fixturedefs.get(name, ()):
+            if fixturedef.scope in ("module", "package", "class"):
+                return item.nodeid.split("::", 1)[0]
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks (--dist loadgroup)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.pluginmanager.hasplugin("xdist"):  # `-p no:xdist`: the mark is not even registered
+        return
+    for item in items:
+        if not any(True for _ in item.iter_markers("xdist_group")) and (group := xdist_group_of(item)):
+            item.add_marker(pytest.mark.xdist_group(group))

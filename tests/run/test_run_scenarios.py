@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -102,7 +103,9 @@ def test_keep_outlives_the_templates_ttl(make_twin, tmp_path: Path) -> None:  # 
     s = load_summary(run_dir)
     assert s["jobs"]["completed"] == 20 and s["duration_s"] > 4  # the first apps ended > TTL before the run did
     assert (s["tracking"]["deleted_by_server"], s["tracking"]["deleted_by_benchkit"]) == (0, 0)
-    time.sleep(2.5)  # more than the TTL after the last app ended
+    # more than the TTL after the last app ended (the server's termination times have whole seconds: +1 s)
+    ended = max(datetime.fromisoformat(r["termination_time"].replace("Z", "+00:00")) for r in apps_csv(run_dir))
+    time.sleep(max(0.0, ended.timestamp() + 1 + 2.5 - time.time()))
     kept = run_objects(twin, s["run_id"])
     assert len(kept["sparkapplications"]) == 20  # and each one's driver pod (executors go when an app ends)
     assert sorted(p["metadata"]["name"] for p in kept["pods"]) == sorted(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import subprocess
-import time
+import threading
 import uuid
 from pathlib import Path
 
@@ -88,13 +88,19 @@ def test_get_watch_prints_printer_columns(twin: TwinProcess, k8s: Clients) -> No
     run = uuid.uuid4().hex[:10]
     args = ["get", "sparkapplications", "-n", "spark-team-b", "-w", "-l", f"benchkit.io/run-id={run}"]
     proc = subprocess.Popen([KUBECTL, "--kubeconfig", str(twin.kubeconfig), *args], stdout=subprocess.PIPE, text=True)
+    lines: list[str] = []  # what kubectl printed so far (read on a thread: waiting on its output, not a fixed sleep)
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout or ()), daemon=True)
+    reader.start()
     try:
         wait_until(lambda: twin.admin("GET", "stats")["watchers"]["sparkapplications"] >= 1, what="kubectl's watch")
         k8s.create_app("spark-team-b", app("kw-1", run, seconds=0.2))
         wait_until(lambda: state(k8s.get_app("spark-team-b", "kw-1")) == "COMPLETED", what="COMPLETED")
-        time.sleep(0.5)
+        row = ["kw-1", "COMPLETED"]
+        wait_until(lambda: any(line.split()[:2] == row for line in list(lines)), timeout=10, what="the COMPLETED row")
     finally:
         proc.terminate()
-    out = proc.communicate(timeout=10)[0]
+    proc.wait(timeout=10)
+    reader.join(timeout=10)
+    out = "".join(lines)
     assert _header(out) == ["NAME", "STATUS", "ATTEMPTS", "START", "FINISH", "AGE"]
     assert any(line.split()[:2] == ["kw-1", "COMPLETED"] for line in out.splitlines())
