@@ -49,4 +49,4 @@ def test_collect_through_a_stack_port_forward(fake_tools: Path) -> None:
     assert not Path(f"/proc/{record['pid']}").exists() or "Z" in Path(f"/proc/{record['pid']}/stat").read_text()
     assert not Path(record["argv"][0].split("=", 1)[1]).exists()  # the temporary kubeconfig is gone
     written = sorted(p.stem for p in (run / "metrics").glob("*.csv"))
-    assert "workqueue_depth" in written and len(written) == 16
+    assert "workqueue_depth" in written and "operator_restarts" in written and len(written) == 17  # all operator

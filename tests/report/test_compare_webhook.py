@@ -9,6 +9,7 @@ from `orchestrate.target.twin_settings`, as `benchkit run` writes it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,7 +23,8 @@ from benchkit.results import summary
 from benchkit.results.journal import Journal
 from benchkit.settings import run as run_settings
 from benchkit.twin.config import TwinOptions
-from benchkit.twin.model import build_model
+from benchkit.twin.model.model import Model
+from benchkit.twin.model.profiles import PAPER
 from benchkit.twin.model.simulate import AppTimeline, simulate
 from tests.twin_model.helpers import make_app
 from tests.twin_model.test_webhook_calibration import pod_templated
@@ -33,7 +35,10 @@ T0_MONO, T0_WALL = 1000.0, 1_790_000_000.0
 
 
 def _simulated(webhook: bool) -> list[AppTimeline]:
-    model = build_model("paper", nodes=200, max_pods=220, seed=2, webhook=webhook)
+    # The paper operator with its work queue's rate limiter off: with it on, every app's RUNNING status waits in
+    # the limiter's backlog (status lag, ~600 s here) whether the webhook delayed its driver or not, and the
+    # app-state phases compare cannot see the webhook. Open question (issue 12): the published run saw ~60 s.
+    model = Model(dataclasses.replace(PAPER, workqueue_qps=0.0), nodes=200, max_pods=220, seed=2, webhook=webhook)
     arrivals = []
     for i in range(APPS):
         app = make_app(f"app-{i}", "spark-team-a", seconds=3600, ttl=60)

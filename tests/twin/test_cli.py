@@ -94,7 +94,8 @@ def test_options_are_declared_once_flags_round_trip() -> None:
     options = TwinOptions(port=1234, kubeconfig=Path("/tmp/kc"), host="::1", nodes=3, max_pods=9, profile="paper",
                           operator_workers=7, operator_cpus=1.5, fault_rate=0.25, api_latency_ms=2.5,
                           namespaces=("a", "b"), seed=4, watch_cut_every=3.0, state_dir=Path("/tmp/st"),
-                          bookmark_every=0.5, watch_history=200, exit_with_parent=True)  # fmt: skip
+                          bookmark_every=0.5, watch_history=200, exit_with_parent=True, webhook="off",
+                          operator_chart="2.5.2")  # fmt: skip
     assert all(getattr(options, f.name) != f.default for f in dataclasses.fields(options))  # every field is exercised
     ctx = twin.make_context("twin", options.to_args())
     assert TwinOptions(**ctx.params) == options
