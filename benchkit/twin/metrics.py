@@ -1,6 +1,7 @@
-"""`/metrics`: kube-apiserver's request/storage/watch metrics, and the modelled operator's metrics (its process
-CPU and memory included) under the names and types the operator exports; the twin's own process metrics
-carry a `benchkit_twin_` prefix.
+"""`/metrics`: kube-apiserver's request/storage/watch and API Priority and Fairness metrics (flowcontrol.py),
+the modelled operator's metrics (its process CPU and memory included) under the names and types the operator
+exports, kube-state-metrics and cAdvisor series (exporters.py) and node-exporter's CPU counters
+(node_exporter.py); the twin's own process metrics carry a `benchkit_twin_` prefix.
 
 Requests are counted in plain dicts on the hot path; a prometheus_client collector turns them (and a
 fresh `ModelMetrics` snapshot) into metric families only when scraped.
@@ -27,8 +28,10 @@ from prometheus_client.core import (
 
 from benchkit.spark import operator_versions
 from benchkit.twin import daemonsets, exporters
+from benchkit.twin.flowcontrol import Flowcontrol
 from benchkit.twin.model.interface import ModelMetrics
 from benchkit.twin.model.metrics import CONTROLLER, CPU_LABELS
+from benchkit.twin.node_exporter import NodeCpu
 from benchkit.twin.resources import ALL, PODS, SPARK_APPS
 from benchkit.twin.store import Store
 
@@ -85,6 +88,7 @@ class RequestStats:
         self.buckets: dict[RequestKey, list[int]] = {}
         self.sums: dict[RequestKey, float] = {}
         self.longrunning: Counter[RequestKey] = Counter()
+        self.flow = Flowcontrol()
 
     def observe(self, key: RequestKey, code: int, seconds: float) -> None:
         self.total[key, code] += 1
@@ -191,9 +195,11 @@ class TwinCollector:
         self.operator_chart = operator_chart
         self.started = time.time() if started is None else started
         """When the modelled operator process started: this twin process's start (a restart resets it)."""
+        self.node_cpu = NodeCpu(store)
 
     def collect(self) -> Iterator[Metric]:
         yield from self._requests()
+        yield from self.stats.flow.collect()
         yield from self._storage()
         snapshot = self.model_metrics()
         if snapshot is not None:
@@ -202,6 +208,7 @@ class TwinCollector:
         yield memory
         yield exporters.cadvisor_memory(dict(CPU_LABELS), memory.samples[0].value)
         yield from exporters.kube_state_metrics(self.store)
+        yield from self.node_cpu.collect()
         start = GaugeMetricFamily("process_start_time_seconds", "Start time of the process since unix epoch.")
         start.add_metric([], self.started)
         yield start

@@ -187,11 +187,16 @@ class TwinServer:
                 key = ("GET" if request.method == "GET" else request.method, "", "", "", "", "")
                 if request.method != "GET" and parts[:1] in (["api"], ["apis"]):
                     raise _NOT_FOUND  # a resource the twin does not serve, as kube-apiserver answers it
-                resp = self._non_resource(request, parts)
+                with self.stats.flow.seat(request.path):
+                    resp = self._non_resource(request, parts)
             else:
                 verb = verb_of(request.method, route, request.query)
                 key = _key(verb, route)
-                resp = await self._resource(request, route, verb, key)
+                if verb == "WATCH":  # holds a seat only in its initial stage, which the twin does not model
+                    resp = await self._resource(request, route, verb, key)
+                else:
+                    with self.stats.flow.seat(request.path):
+                        resp = await self._resource(request, route, verb, key)
             code = resp.status
             return resp
         except (ApiFailure, StorageError) as caught:
@@ -217,6 +222,7 @@ class TwinServer:
             await asyncio.sleep(self.faults.latency)
         fault = self.faults.pick() if verb in _WRITES else None
         if fault == "429":
+            self.stats.flow.reject(request.path)
             raise ApiFailure(
                 429, "the server has received too many requests and has asked us to try again later", "TooManyRequests"
             )
