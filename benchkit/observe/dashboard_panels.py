@@ -144,7 +144,7 @@ OPERATOR: list[Row | Panel] = [
         "Work queue depth",
         "Items waiting for a worker (a gauge: plotted as is, never through rate()). A depth that keeps growing is "
         "the operator falling behind. The trend is deriv() over 5 minutes, in items per second. Items held back "
-        "by the work queue's rate limiter (AddAfter; token bucket 10/s, burst 100 by default) are not counted "
+        "by the work queue's rate limiter (AddAfter; a token bucket, 50/s burst 500 with chart 2.1.0) are not counted "
         "until their delay ends: a backlog in the limiter never shows as depth.",
         (
             Target(f"sum(workqueue_depth{{{QUEUE}}})", "depth"),

@@ -54,11 +54,12 @@ class Profile:
     """controller.kubeAPIQPS (chart default 20): the operator's status writes and deletes share it; 0 = unlimited."""
     api_burst: int = 30
     """controller.kubeAPIBurst (chart default 30)."""
-    workqueue_qps: float = 10.0
-    """controller.workqueueRateLimiter.bucketQPS (chart default 10): every event the operator enqueues takes a
-    token; 0 turns the work-queue rate limiter off."""
-    workqueue_burst: int = 100
-    """controller.workqueueRateLimiter.bucketSize (chart default 100)."""
+    workqueue_qps: float = 50.0
+    """controller.workqueueRateLimiter.bucketQPS: every event the operator enqueues takes a token; 0 turns the
+    work-queue rate limiter off. Chart 2.1.0 sets 50 (third_party/upstream/spark-operator-chart-2.1.0/values.yaml,
+    `controller.workqueueRateLimiter`), overriding the binary's flag default of 10."""
+    workqueue_burst: int = 500
+    """controller.workqueueRateLimiter.bucketSize: chart 2.1.0 sets 500 (the binary's flag default is 100)."""
     driver_pod_grace: float = 10.0
     """driverPodCreationGracePeriod: a missing driver pod fails the app after this."""
     webhook_service_seconds: float = 0.0
