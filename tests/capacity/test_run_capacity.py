@@ -238,7 +238,7 @@ def test_budget_guard_refuses_to_start(tmp_path: Path) -> None:
                         "--budget", "0.01")  # fmt: skip
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        "benchkit: error: budget: the plan estimates $0.93 for this run, over --budget $0.01 (see `benchkit plan` "
+        "benchkit: error: budget: the plan estimates $0.92 for this run, over --budget $0.01 (see `benchkit plan` "
         "for the breakdown); pass --yes to start anyway"
     ]
     assert not (tmp_path / "runs").exists()
