@@ -62,7 +62,10 @@ def test_matrix_product_and_dry_run(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_real_suite_writes_csv_charts_and_html(tmp_path: Path) -> None:
-    path = _suite(tmp_path, {"name": "workers", "base": {"total-jobs": 40, "jobs-per-min": 1500, "app-seconds": 1},
+    # 10 Locust users: 1500/min stays offered even when a busy machine slows each create to ~0.3 s (3 users
+    # then send ~600/min, below what one worker picks up, and the cells cannot differ)
+    path = _suite(tmp_path, {"name": "workers", "base": {"total-jobs": 40, "jobs-per-min": 1500, "app-seconds": 1,
+                                                        "users": 10},
                              "matrix": {"operator-workers": [1, 4]}})  # fmt: skip
     proc = observekit.benchkit("suite", str(path), "--results-dir", str(tmp_path / "out"), timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
