@@ -55,3 +55,31 @@ def test_fast_profile_has_no_limiter() -> None:
     model = build_model("fast", nodes=1, max_pods=10)
     assert isinstance(model, Model)
     assert model.operator.limiter is None
+
+
+def test_a_sooner_event_replaces_a_long_delay_still_waiting() -> None:
+    """client-go util/workqueue/delaying_queue.go `insert`: one waiting entry per item, moved only earlier. A
+    Forget after a backoff of minutes and a fresh event must get the item reconciled at once, not when the old
+    entry fires (the twin once kept the old one: demo apps sat RUNNING past the run's timeout)."""
+    model = build_model("paper", nodes=20, max_pods=220)
+    assert isinstance(model, Model)
+    log = Log()
+    log.add(T0, model.initial_changes(T0))
+    create(model, log, make_app("slow-one", seconds=5000), T0)
+    model.advance(T0 + 60)  # running, all pods up: no event of its own until it ends at ~T0 + 5000
+    op = model.operator
+    assert op.limiter is not None
+    [key] = list(op.apps)
+    op.limiter._failures[key] = 20  # twenty events with no reconcile in between: 5 ms * 2^20 caps at 1000 s
+    queue = next(iter(model.metrics(T0 + 60).gauges["workqueue_depth"]))
+    adds = model.metrics(T0 + 60).counters["workqueue_adds_total"][queue]
+    op.enqueue_event(key)
+    assert op.delayed[key] == pytest.approx(T0 + 60 + WorkqueueRateLimiter.MAX_DELAY)
+    op.limiter.forget(key)
+    op.enqueue_event(key)
+    assert op.delayed[key] == pytest.approx(T0 + 60 + WorkqueueRateLimiter.BASE_DELAY)
+    model.advance(T0 + 61)
+    assert key not in op.delayed
+    assert model.metrics(T0 + 61).counters["workqueue_adds_total"][queue] == adds + 1
+    model.advance(T0 + 60 + WorkqueueRateLimiter.MAX_DELAY + 1)  # the replaced entry adds nothing when due
+    assert model.metrics(T0 + 1100).counters["workqueue_adds_total"][queue] == adds + 1

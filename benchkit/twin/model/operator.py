@@ -71,12 +71,21 @@ class SparkOperator:
         delay = self.limiter.when(key, now) if self.limiter is not None else 0.0
         if delay <= 0:
             self.enqueue(key)
-        elif key not in self.delayed:  # the delaying queue keeps one entry per key (the earliest ready time)
-            self.delayed[key] = now + delay
-            self._ctx.events.after(delay, self._ready, key)
+            return
+        # The delaying queue keeps one entry per key and moves it only earlier (client-go
+        # util/workqueue/delaying_queue.go `insert`: "update the time only if it would cause the item to be
+        # queued sooner"): after a Forget a short delay must replace a long one still waiting.
+        ready = now + delay
+        waiting = self.delayed.get(key)
+        if waiting is None or ready < waiting:
+            self.delayed[key] = ready
+            self._ctx.events.at(ready, self._ready, (key, ready))
 
-    def _ready(self, key: Key, now: float) -> None:
-        self.delayed.pop(key, None)
+    def _ready(self, entry: tuple[Key, float], now: float) -> None:
+        key, ready = entry
+        if self.delayed.get(key) != ready:  # replaced by an earlier entry (already fired, or still waiting)
+            return
+        del self.delayed[key]
         self.enqueue(key)
 
     def enqueue(self, key: Key) -> None:
