@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen
 # Python caches compiled modules (.pyc) unless this is set, as some machines' images do: then every process the
-# suite starts (the CLI, the twin, Locust, Prometheus targets) recompiles kubernetes, scipy and matplotlib from
+# suite starts (xdist workers, the CLI, the twin, Locust) recompiles kubernetes, scipy and matplotlib from
 # source, ~10 s of CPU each. Compile once, reuse everywhere.
 unexport PYTHONDONTWRITEBYTECODE
 
