@@ -1,14 +1,16 @@
 """API Priority and Fairness series of kube-apiserver, for the requests the twin serves.
 
-kubernetes/kubernetes release-1.32, staging/src/k8s.io/apiserver/pkg/util/flowcontrol/metrics/metrics.go:
+kubernetes/kubernetes staging/src/k8s.io/apiserver/pkg/util/flowcontrol/metrics/metrics.go, as read in a stored
+copy of the BETA-stability generation (no tag: the repository is above `fetch`'s size limit, so the names are not
+yet confirmed at release-1.31..1.33; an older ALPHA copy has no current_executing_seats at all):
   apiserver_flowcontrol_current_executing_seats{priority_level, flow_schema} gauge: seats occupied by
     executing requests;
   apiserver_flowcontrol_rejected_requests_total{priority_level, flow_schema, reason} counter, reason one of
     queue-full, concurrency-limit, time-out, cancelled.
 Both are vectors whose series appear on first use, so a label set shows up once a request has used it.
 
-Which flow schema a request falls in (release-1.32, staging/src/k8s.io/apiserver/pkg/apis/flowcontrol/
-bootstrap/default.go): benchkit authenticates as a user (not a service account, not system:masters), which
+Which flow schema a request falls in (staging/src/k8s.io/apiserver/pkg/apis/flowcontrol/bootstrap/default.go,
+not read at a tag either): benchkit authenticates as a user (not a service account, not system:masters), which
 only `global-default` (priority level `global-default`, matching system:authenticated) catches; Prometheus
 scrapes /metrics with its service account, which `service-accounts` (priority level `workload-low`) catches.
 The twin has one token for every client, so it tells the scrape apart by its path.
@@ -17,8 +19,8 @@ The model: every request the twin is serving holds one seat (the real work estim
 twin does not estimate), the scrape of /metrics included, so a scrape always sees its own seat, as on a real
 API server. A WATCH holds none (upstream counts its seats only in its initial stage, which the twin does not
 model). A 429 that fault injection answers (`--fault-rate`, writes only) is a rejection with reason
-`queue-full` (the reason queueset.go in the same tree records when a queue is full): global-default queues
-requests, so an overload rejects by a full queue.
+`queue-full` (the reason the queue set records when a queue is full; queueset.go itself was not read):
+global-default queues requests, so an overload rejects by a full queue.
 """
 
 from __future__ import annotations

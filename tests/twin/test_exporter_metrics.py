@@ -1,5 +1,5 @@
 """API Priority and Fairness and node-exporter CPU series on `/metrics`: real names, types and labels
-(kubernetes/kubernetes release-1.32 staging/src/k8s.io/apiserver/pkg/util/flowcontrol/metrics/metrics.go;
+(kubernetes/kubernetes staging/src/k8s.io/apiserver/pkg/util/flowcontrol/metrics/metrics.go, a stored untagged copy;
 prometheus/node_exporter collector/cpu_linux.go), and values that move under load."""
 
 from __future__ import annotations
