@@ -8,6 +8,7 @@ parent-pid watch where prctl is missing), once the creates in flight have finish
 
 from __future__ import annotations
 
+import benchkit.load.gevent_first  # noqa: F401  # isort: skip  (first: it patches the process, scanning plugins once)
 import contextlib
 import ctypes
 import json
