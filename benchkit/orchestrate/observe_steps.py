@@ -21,7 +21,6 @@ from benchkit.observe import local, portforward
 from benchkit.observe.promql import PromClient, QueryError
 from benchkit.orchestrate.context import Metrics, RunContext
 from benchkit.report import slo as gates
-from benchkit.report.report import write_report
 from benchkit.results import journal
 
 OFF = "off"
@@ -111,6 +110,9 @@ def _collect_via_stack(ctx: RunContext, stack: str) -> None:
 def report_step(ctx: RunContext) -> None:
     if ctx.run_dir is None or ctx.summary is None:
         return
+    # imported here: matplotlib is most of its import time, and a run refused on bad input never reports
+    from benchkit.report.report import write_report  # noqa: PLC0415
+
     path = write_report(ctx.run_dir)
     ctx.console.print(f"benchkit: report: {path}", highlight=False, soft_wrap=True)
 
