@@ -5,7 +5,8 @@ every second, then two real `benchkit run`s against that twin, each collecting f
   base       60 jobs at 600/min, under the operator's capacity; SLOs that hold      -> exit 0
   candidate  60 jobs at 1500/min, above it (the backlog grows); one SLO breached     -> exit 3
   ramp       80 jobs offered at 300, 900, then 1500/min in 3 s steps (the saturation finder)
-Memoised in this module (both test folders' conftests hand it out) and stopped at exit.
+Memoised in this module (both test folders' conftests hand it out); stopped after the last test that uses it
+(tests/conftest.py counts them down) or at exit.
 """
 
 from __future__ import annotations
@@ -84,3 +85,13 @@ def environment() -> Environment:
     candidate = run_scenario(workdir, "candidate", {**shape, "jobs-per-min": 1500, "slo": CANDIDATE_SLO}, *common)
     ramp = run_scenario(workdir, "ramp", {**shape, "total-jobs": 80, "ramp": "300:600:3s:1500"}, *common)
     return Environment(twin, prometheus, base, candidate, ramp, workdir)
+
+
+def close() -> None:
+    """Stop the environment's Prometheus and twin if it was built (its run folders stay for the session)."""
+    if environment.cache_info().currsize == 0:
+        return
+    env = environment()
+    env.prometheus.stop()
+    env.twin.close()
+    environment.cache_clear()
