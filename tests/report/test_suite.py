@@ -63,9 +63,12 @@ def test_matrix_product_and_dry_run(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_real_suite_writes_csv_charts_and_html(tmp_path: Path) -> None:
     # 10 Locust users: 1500/min stays offered even when a busy machine slows each create to ~0.3 s (3 users
-    # then send ~600/min, below what one worker picks up, and the cells cannot differ)
-    path = _suite(tmp_path, {"name": "workers", "base": {"total-jobs": 40, "jobs-per-min": 1500, "app-seconds": 1,
-                                                        "users": 10},
+    # then send ~600/min, below what one worker picks up, and the cells cannot differ). 60 jobs: 2.4 s of sends,
+    # so the operator's pick-ups between the 10th and 90th percentile span ~1.9 s, above the 1 s below which
+    # summary.json leaves operator.apps_per_min null (40 jobs spanned < 1 s once a busy machine bunched the sends).
+    # 20 nodes hold the 60 apps' pods; the default 200 would only make every scrape of the twin 10x larger.
+    path = _suite(tmp_path, {"name": "workers", "base": {"total-jobs": 60, "jobs-per-min": 1500, "app-seconds": 1,
+                                                        "users": 10, "nodes": 20},
                              "matrix": {"operator-workers": [1, 4]}})  # fmt: skip
     proc = observekit.benchkit("suite", str(path), "--results-dir", str(tmp_path / "out"), timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -73,7 +76,7 @@ def test_real_suite_writes_csv_charts_and_html(tmp_path: Path) -> None:
     with (out / "suite.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     assert [r["operator-workers"] for r in rows] == ["1", "4"]
-    assert all(r["status"] == "ok" and r["jobs_completed"] == "40" for r in rows)
+    assert all(r["status"] == "ok" and r["jobs_completed"] == "60" for r in rows)
     one, four = (float(r["operator_apps_per_min"]) for r in rows)
     assert four > 1.3 * one, (one, four)  # more workers: more throughput, at 1500/min offered
     assert float(rows[0]["create_to_running_p95"]) > float(rows[1]["create_to_running_p95"])
