@@ -65,7 +65,9 @@ REGISTER: dict[str, tuple[str, set[str]]] = {
         APP | {"le"}),
     "workqueue_depth": (WQ, {"name", "controller"}),
     "workqueue_adds_total": (WQ, {"name", "controller"}),
-    "workqueue_retries_total": (WQ, {"name", "controller"}),
+    "workqueue_retries_total": (
+        f"{WQ}; counted on every AddAfter by kubernetes/client-go v0.29.3 and v0.32.5 (what {SO} v2.1.0 and v2.5.2 "
+        "go.mod replace client-go with) util/workqueue/delaying_queue.go", {"name", "controller"}),
     "workqueue_queue_duration_seconds_bucket": (WQ, {"name", "controller", "le"}),
     "workqueue_work_duration_seconds_bucket": (WQ, {"name", "controller", "le"}),
     "workqueue_unfinished_work_seconds": (WQ, {"name", "controller"}),

@@ -159,7 +159,8 @@ def test_label_values_are_chart_2_1_0s_by_default(twin: TwinProcess, k8s: Client
 
 
 def test_retries_count_every_rate_limited_enqueue(twin: TwinProcess, k8s: Clients) -> None:
-    """client-go counts a retry on every AddAfter (util/workqueue/delaying_queue.go) and the operator's handlers
+    """client-go counts a retry on every AddAfter (kubernetes/client-go v0.29.3 util/workqueue/delaying_queue.go,
+    the client-go spark-operator v2.1.0's go.mod replaces; the same at v0.32.5 for v2.5.2) and the operator's handlers
     enqueue every app and pod event with AddRateLimited: retries follow events, at least one per add."""
     before = _samples(twin)
     run = uuid.uuid4().hex[:10]
