@@ -1,9 +1,9 @@
 """Server-side apply (`PATCH` with `application/apply-patch+yaml`), as far as `kubectl apply --server-side` needs.
 
-What kube-apiserver does (kubernetes/kubernetes release-1.32, staging/src/k8s.io/apiserver/pkg/endpoints/
-handlers/patch.go `applyPatcher`, and sigs.k8s.io/structured-merge-diff v4 for the field sets): the applied
-configuration is merged into the live object (or creates it), and the manager named by `fieldManager`
-owns exactly the fields it applied, recorded in `metadata.managedFields` as an entry with
+What kube-apiserver does (kubernetes/apiserver v0.32.0, the staging mirror of kubernetes/kubernetes 1.32,
+pkg/endpoints/handlers/patch.go `applyPatcher`, and sigs.k8s.io/structured-merge-diff v4.4.2, its go.mod's, for
+the field sets): the applied configuration is merged into the live object (or creates it), and the manager named
+by `fieldManager` owns exactly the fields it applied, recorded in `metadata.managedFields` as an entry with
 `operation: Apply` and a `fieldsV1` set (`f:<field>` for map keys, `k:{"<key>":<value>}` for items of
 lists with a merge key). A field the manager applied before and leaves out now is removed, unless another
 manager owns it too.

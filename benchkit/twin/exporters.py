@@ -1,7 +1,8 @@
 """Series the real stack gets from exporters beside the API server, derived from the twin's store and model.
 
-kube-state-metrics (the v2 series kube-prometheus-stack 88.5.3 pins through its kube-state-metrics 8.4.0
-subchart; kubernetes/kube-state-metrics docs/metrics/workload/pod-metrics.md and cluster/node-metrics.md):
+kube-state-metrics (kubernetes/kube-state-metrics v2.20.0 docs/metrics/workload/pod-metrics.md and
+docs/metrics/cluster/node-metrics.md; v2.20.0 is the appVersion of chart kube-state-metrics-8.4.0, the subchart
+prometheus-community/helm-charts kube-prometheus-stack-88.5.3 Chart.yaml pins, whose values leave the image tag unset):
   kube_pod_status_phase{namespace, pod, phase} gauge, 1 for the pod's phase and 0 for the four others
     (the real series also carries `uid`; the twin leaves it out, no query groups by it);
   kube_node_status_condition{node, condition, status} gauge, one series per status true/false/unknown.

@@ -1,26 +1,28 @@
 """API Priority and Fairness series of kube-apiserver, for the requests the twin serves.
 
-kubernetes/kubernetes staging/src/k8s.io/apiserver/pkg/util/flowcontrol/metrics/metrics.go, as read in a stored
-copy of the BETA-stability generation (no tag: the repository is above `fetch`'s size limit, so the names are not
-yet confirmed at release-1.31..1.33; an older ALPHA copy has no current_executing_seats at all):
-  apiserver_flowcontrol_current_executing_seats{priority_level, flow_schema} gauge: seats occupied by
-    executing requests;
-  apiserver_flowcontrol_rejected_requests_total{priority_level, flow_schema, reason} counter, reason one of
-    queue-full, concurrency-limit, time-out, cancelled.
+kubernetes/apiserver (the staging mirror of kubernetes/kubernetes staging/src/k8s.io/apiserver) at v0.31.0, v0.32.0
+and v0.33.0 (kubernetes 1.31, 1.32, 1.33), pkg/util/flowcontrol/metrics/metrics.go, the same at all three:
+  apiserver_flowcontrol_current_executing_seats{priority_level, flow_schema} gauge (BETA): seats occupied by
+    executing requests (absent at v0.27.0, first at v0.28.0);
+  apiserver_flowcontrol_rejected_requests_total{priority_level, flow_schema, reason} counter (BETA), reason one of
+    queue-full, concurrency-limit, time-out (pkg/util/flowcontrol/fairqueuing/queueset/queueset.go `AddReject`
+    calls; a fourth, cancelled, was last recorded at v0.28.0).
 Both are vectors whose series appear on first use, so a label set shows up once a request has used it.
 
-Which flow schema a request falls in (staging/src/k8s.io/apiserver/pkg/apis/flowcontrol/bootstrap/default.go,
-not read at a tag either): benchkit authenticates as a user (not a service account, not system:masters), which
-only `global-default` (priority level `global-default`, matching system:authenticated) catches; Prometheus
-scrapes /metrics with its service account, which `service-accounts` (priority level `workload-low`) catches.
-The twin has one token for every client, so it tells the scrape apart by its path.
+Which flow schema a request falls in (pkg/apis/flowcontrol/bootstrap/default.go at the same three tags):
+benchkit authenticates as a user (not a service account, not system:masters), which only `global-default`
+(priority level `global-default`, subjects system:unauthenticated and system:authenticated) catches;
+Prometheus scrapes /metrics with its service account in namespace kube-prometheus-stack
+(infra/components/monitoring.py), not kube-system, which `service-accounts` (priority level `workload-low`,
+subjects every service account) catches. The twin has one token for every client, so it
+tells the scrape apart by its path.
 
 The model: every request the twin is serving holds one seat (the real work estimator gives LISTs more; the
 twin does not estimate), the scrape of /metrics included, so a scrape always sees its own seat, as on a real
 API server. A WATCH holds none (upstream counts its seats only in its initial stage, which the twin does not
 model). A 429 that fault injection answers (`--fault-rate`, writes only) is a rejection with reason
-`queue-full` (the reason the queue set records when a queue is full; queueset.go itself was not read):
-global-default queues requests, so an overload rejects by a full queue.
+`queue-full` (the reason queueset.go `StartRequest` records when the chosen queue is full): global-default
+queues requests, so an overload rejects by a full queue.
 """
 
 from __future__ import annotations

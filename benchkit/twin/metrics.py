@@ -35,8 +35,9 @@ from benchkit.twin.node_exporter import NodeCpu
 from benchkit.twin.resources import ALL, PODS, SPARK_APPS
 from benchkit.twin.store import Store
 
-# kube-apiserver's buckets for apiserver_request_duration_seconds (kubernetes/kubernetes release-1.32,
-# staging/src/k8s.io/apiserver/pkg/endpoints/metrics/metrics.go).
+# kube-apiserver's buckets for apiserver_request_duration_seconds (kubernetes/apiserver v0.31.0, v0.32.0 and v0.33.0,
+# the staging mirror of kubernetes/kubernetes 1.31 to 1.33, pkg/endpoints/metrics/metrics.go requestLatencies; the
+# same at all three).
 APISERVER_BUCKETS = (
     0.005,
     0.025,
@@ -245,21 +246,19 @@ class TwinCollector:
                 cumulative.append((_le(le), float(acc)))
             hist.add_metric(["apiserver", "", *key], cumulative, self.stats.sums[key])
         yield hist
+        # upstream's longrunning_requests has no dry_run label (the same metrics.go)
         longrunning = GaugeMetricFamily(
-            "apiserver_longrunning_requests", "Gauge of all active long-running apiserver requests.", labels=labels
+            "apiserver_longrunning_requests",
+            "Gauge of all active long-running apiserver requests.",
+            labels=["component", *_REQUEST_LABELS],
         )
         for key, n in sorted(self.stats.longrunning.items()):
-            longrunning.add_metric(["apiserver", "", *key], n)
+            longrunning.add_metric(["apiserver", *key], n)
         yield longrunning
 
     def _storage(self) -> Iterator[Metric]:
         objects = GaugeMetricFamily(
             "apiserver_storage_objects", "Number of stored objects per resource.", labels=["resource"]
-        )
-        watchers = GaugeMetricFamily(
-            "apiserver_registered_watchers",
-            "Number of currently registered watchers.",
-            labels=["group", "version", "kind"],
         )
         events = CounterMetricFamily(
             "apiserver_watch_events", "Number of events sent in watch clients.", labels=["group", "version", "kind"]
@@ -267,10 +266,8 @@ class TwinCollector:
         for r in ALL:
             coll = self.store.coll(r)
             objects.add_metric([r.qualified], len(coll.objects))
-            watchers.add_metric([r.group, r.version, r.kind], len(coll.watchers))
             events.add_metric([r.group, r.version, r.kind], coll.delivered)
         yield objects
-        yield watchers
         yield events
         rv = GaugeMetricFamily("benchkit_twin_resource_version", "The twin store's latest resourceVersion.")
         rv.add_metric([], self.store.rv)

@@ -1,8 +1,10 @@
 """node-exporter's CPU counters for every node in the twin's store, as the real DaemonSet exports them.
 
 `node_cpu_seconds_total{cpu, mode}` is a counter of seconds each logical CPU spent in each mode
-(prometheus/node_exporter collector/cpu_linux.go, at the version the prometheus-node-exporter subchart of
-kube-prometheus-stack 88.5.3 pins; one series per cpu and mode, never aggregated over cpus).
+(prometheus/node_exporter v1.12.1 collector/cpu_common.go and collector/cpu_linux.go `updateStat`; v1.12.1 is the
+appVersion of chart prometheus-node-exporter-4.56.1, the subchart prometheus-community/helm-charts
+kube-prometheus-stack-88.5.3 Chart.yaml pins, whose values leave the image tag unset; one series per cpu and
+mode, never aggregated over cpus).
 
 The real series carry no node label: kube-prometheus-stack 88.5.3 values.yaml sets
 `prometheus-node-exporter.prometheus.monitor.relabelings: []`, so each node's series are told apart only by
@@ -11,7 +13,7 @@ that `instance` itself (the node's name, port 9100); a Prometheus scraping the t
 stores it as `exported_instance`. Queries that aggregate over nodes (the profiles' and dashboards') see the
 same series either way.
 
-Only modes idle, user and system are exported (the real exporter also has iowait, irq, nice, softirq, steal):
+Only modes idle, user and system are exported (v1.12.1 also has iowait, irq, nice, softirq, steal):
 three per cpu keeps 200 nodes x 16 vCPUs at 9,600 series. The model has no per-node CPU usage, so a node's
 busy cores are its running pods' CPU requests (capped at its vCPUs): cpus are filled in order, busy time is
 split 90 % user / 10 % system (an estimate, not measured), and each scrape integrates the busy cores seen at

@@ -2,11 +2,14 @@
 deletecollection. Plain data in (`WriteRequest`), plain data out (`Reply`): no web server here.
 
 Writes go to the store (whose watchers see each change) and are told to the model through the driver.
-Update semantics follow kube-apiserver's registry (staging/src/k8s.io/apiserver/pkg/registry/rest/update.go,
-`BeforeUpdate`; release-1.32): server-set metadata (uid, creationTimestamp, generation, deletionTimestamp)
-is kept; a `metadata.resourceVersion` that is not the current one is a 409 Conflict; without one, built-in
-kinds are updated unconditionally while custom resources are refused (422: their strategy does not allow
-unconditional updates); the main resource does not change `status` (status subresource).
+Update semantics follow kube-apiserver's registry (kubernetes/apiserver v0.32.0, the staging mirror of
+kubernetes/kubernetes 1.32: pkg/registry/rest/update.go `BeforeUpdate`, pkg/registry/generic/registry/store.go
+`Update`): server-set metadata (uid, creationTimestamp, generation, deletionTimestamp) is kept; a
+`metadata.resourceVersion` that is not the current one is a 409 Conflict; without one, built-in kinds are
+updated unconditionally while custom resources are refused (422 Invalid: kubernetes/apiextensions-apiserver
+v0.32.0 pkg/registry/customresource/strategy.go `AllowUnconditionalUpdate` is false; the built-in kinds'
+strategies, in kubernetes/kubernetes pkg/registry, were not read at a tag); the main resource does not change
+`status` (status subresource).
 """
 
 from __future__ import annotations

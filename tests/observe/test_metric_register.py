@@ -7,19 +7,38 @@ source. Names per supported version: Spark Operator chart 2.1.0 (default) and 2.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
 
 from benchkit.observe import profiles
+from infra import settings
 
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
 SO = "kubeflow/spark-operator"
 CR = "kubernetes-sigs/controller-runtime"
-K8S = "kubernetes/kubernetes release-1.31..1.33 staging/src/k8s.io/apiserver/pkg"
-KSM = "kubernetes/kube-state-metrics (kube-prometheus-stack 88.5.3 Chart.yaml: subchart kube-state-metrics 8.4.0)"
-NE = "prometheus/node_exporter (kube-prometheus-stack 88.5.3 Chart.yaml: subchart prometheus-node-exporter 4.56.1)"
-CADVISOR = "google/cadvisor via the kubelet /metrics/cadvisor (kube-prometheus-stack 88.5.3 kubelet ServiceMonitor)"
+# kube-apiserver: kubernetes/apiserver is the published mirror of kubernetes/kubernetes staging/src/k8s.io/apiserver
+# (its tag v0.3N.0 is the same commit as its tag kubernetes-1.3N.0). Every apiserver entry was read at all three tags.
+K8S = "kubernetes/apiserver v0.31.0, v0.32.0 and v0.33.0 (staging mirror of kubernetes/kubernetes 1.31, 1.32, 1.33)"
+K8S_ENDPOINTS = f"{K8S} pkg/endpoints/metrics/metrics.go"
+K8S_STORAGE = f"{K8S} pkg/storage/etcd3/metrics/metrics.go"
+K8S_APF = f"{K8S} pkg/util/flowcontrol/metrics/metrics.go"
+K8S_ADMISSION = f"{K8S} pkg/admission/metrics/metrics.go"
+REQUEST = {"verb", "dry_run", "group", "version", "resource", "subresource", "scope", "component"}
+KPS = "prometheus-community/helm-charts kube-prometheus-stack-88.5.3 charts/kube-prometheus-stack"
+KSM = (
+    "kubernetes/kube-state-metrics v2.20.0 (appVersion of chart kube-state-metrics-8.4.0, the subchart "
+    f"{KPS}/Chart.yaml pins; the stack's values.yaml leaves image.tag unset)"
+)
+NE = (
+    "prometheus/node_exporter v1.12.1 (appVersion of chart prometheus-node-exporter-4.56.1, the subchart "
+    f"{KPS}/Chart.yaml pins; the stack's values.yaml leaves image.tag unset)"
+)
+CADVISOR = (
+    f"google/cadvisor via the kubelet's /metrics/cadvisor ({KPS}/templates/exporters/kubelet/"
+    "servicemonitor.yaml); the cAdvisor and kubelet tags were not read"
+)
 SO_METRICS = f"{SO} v2.1.0 and v2.5.2 pkg/common/metrics.go (names), internal/metrics/ (labels: --metrics-labels)"
 APP = {"app_type"}
 WQ = f"{CR} v0.17.5 pkg/metrics/workqueue.go (label name; vendored by {SO} v2.1.0 go.mod); v0.20.4 " \
@@ -30,7 +49,8 @@ PROCESS = (
     "pkg/internal/controller/metrics/metrics.go NewProcessCollector"
 )
 
-# metric -> (source, labels the queries may select or group on)
+# metric -> (source, labels the queries may select or group on: for the apiserver, kube-state-metrics and
+# node-exporter entries, every label the cited source gives the series)
 REGISTER: dict[str, tuple[str, set[str]]] = {
     "spark_application_count": (SO_METRICS, APP),
     "spark_application_submit_count": (SO_METRICS, APP),
@@ -45,7 +65,9 @@ REGISTER: dict[str, tuple[str, set[str]]] = {
         APP | {"le"}),
     "workqueue_depth": (WQ, {"name", "controller"}),
     "workqueue_adds_total": (WQ, {"name", "controller"}),
-    "workqueue_retries_total": (WQ, {"name", "controller"}),
+    "workqueue_retries_total": (
+        f"{WQ}; counted on every AddAfter by kubernetes/client-go v0.29.3 and v0.32.5 (what {SO} v2.1.0 and v2.5.2 "
+        "go.mod replace client-go with) util/workqueue/delaying_queue.go", {"name", "controller"}),
     "workqueue_queue_duration_seconds_bucket": (WQ, {"name", "controller", "le"}),
     "workqueue_work_duration_seconds_bucket": (WQ, {"name", "controller", "le"}),
     "workqueue_unfinished_work_seconds": (WQ, {"name", "controller"}),
@@ -56,29 +78,50 @@ REGISTER: dict[str, tuple[str, set[str]]] = {
     "process_cpu_seconds_total": (PROCESS, set()),
     "process_resident_memory_bytes": (PROCESS, set()),
     "process_start_time_seconds": (PROCESS, set()),
-    "apiserver_request_total": (f"{K8S}/endpoints/metrics/metrics.go",
-                                {"verb", "resource", "code", "group", "version", "subresource", "scope"}),
+    "apiserver_request_total": (f"{K8S_ENDPOINTS} requestCounter: counter, STABLE", REQUEST | {"code"}),
     "apiserver_request_duration_seconds_bucket": (
-        f"{K8S}/endpoints/metrics/metrics.go; le values kept by kube-prometheus-stack 88.5.3 values.yaml "
-        "kubeApiServer.serviceMonitor.metricRelabelings", {"verb", "resource", "le"}),
-    "apiserver_storage_objects": (f"{K8S}/storage/etcd3/metrics/metrics.go (deprecated 1.34)", {"resource"}),
-    "apiserver_resource_objects": (f"kubernetes/kubernetes release-1.34 {K8S[-27:]} (replaces storage_objects)",
-                                   {"resource", "group"}),
-    "apiserver_storage_size_bytes": (f"{K8S}/storage/etcd3/metrics/metrics.go", set()),
-    "apiserver_flowcontrol_current_executing_seats": (f"{K8S}/util/flowcontrol/metrics/metrics.go",
-                                                      {"priority_level", "flow_schema"}),
-    "apiserver_flowcontrol_rejected_requests_total": (f"{K8S}/util/flowcontrol/metrics/metrics.go",
-                                                      {"priority_level", "flow_schema", "reason"}),
-    "apiserver_admission_webhook_admission_duration_seconds_bucket": (f"{K8S}/admission/metrics/metrics.go",
-                                                                      {"name", "le", "type", "operation"}),
-    "kube_pod_status_phase": (f"{KSM} docs/metrics/workload/pod-metrics.md", {"namespace", "pod", "phase"}),
-    "kube_node_status_condition": (f"{KSM} docs/metrics/cluster/node-metrics.md", {"node", "condition", "status"}),
-    "kube_pod_container_resource_requests": (f"{KSM} docs/metrics/workload/pod-metrics.md",
-                                             {"namespace", "pod", "container", "resource", "unit", "node"}),
-    "node_cpu_seconds_total": (f"{NE} collector/cpu_linux.go", {"cpu", "mode"}),
+        f"{K8S_ENDPOINTS} requestLatencies: histogram, STABLE, buckets 0.005 to 60; le values kept by "
+        f"{KPS}/values.yaml kubeApiServer.serviceMonitor.metricRelabelings", REQUEST | {"le"}),
+    "apiserver_storage_objects": (
+        f"{K8S_STORAGE} objectCounts: gauge, STABLE; resource is the GroupResource string (pods, "
+        "sparkapplications.sparkoperator.k8s.io: pkg/registry/generic/registry/store.go startObservingCount). "
+        "kubernetes/apiserver v0.34.0: help text says DEPRECATED for apiserver_resource_objects, still exported",
+        {"resource"}),
+    "apiserver_resource_objects": (
+        "kubernetes/apiserver v0.34.0 pkg/storage/etcd3/metrics/metrics.go newObjectCounts: gauge, ALPHA, resource "
+        "without its group (absent at v0.31.0, v0.32.0, v0.33.0: first in kubernetes 1.34)", {"group", "resource"}),
+    "apiserver_storage_size_bytes": (f"{K8S_STORAGE} storageSizeDescription: gauge, STABLE", {"storage_cluster_id"}),
+    "apiserver_flowcontrol_current_executing_seats": (
+        f"{K8S_APF} apiserverCurrentExecutingSeats: gauge, BETA (absent at v0.27.0, first at v0.28.0)",
+        {"priority_level", "flow_schema"}),
+    "apiserver_flowcontrol_rejected_requests_total": (
+        f"{K8S_APF} apiserverRejectedRequestsTotal: counter, BETA; reason queue-full, concurrency-limit or time-out "
+        "(pkg/util/flowcontrol/fairqueuing/queueset/queueset.go AddReject; cancelled last at v0.28.0)",
+        {"priority_level", "flow_schema", "reason"}),
+    "apiserver_admission_webhook_admission_duration_seconds_bucket": (
+        f"{K8S_ADMISSION} webhook latencies: histogram, STABLE, buckets 0.005 to 25; type admit for a mutating "
+        "webhook (pkg/admission/plugin/webhook/mutating/dispatcher.go)",
+        {"name", "type", "operation", "rejected", "le"}),
+    "kube_pod_status_phase": (f"{KSM} docs/metrics/workload/pod-metrics.md: gauge, STABLE",
+                              {"namespace", "pod", "phase", "uid"}),
+    "kube_node_status_condition": (f"{KSM} docs/metrics/cluster/node-metrics.md: gauge, STABLE",
+                                   {"node", "condition", "status"}),
+    "kube_pod_container_resource_requests": (f"{KSM} docs/metrics/workload/pod-metrics.md: gauge, STABLE",
+                                             {"namespace", "pod", "container", "resource", "unit", "node", "uid"}),
+    "node_cpu_seconds_total": (
+        f"{NE} collector/cpu_common.go nodeCPUSecondsDesc, collector/cpu_linux.go updateStat: counter; modes user, "
+        "nice, system, idle, iowait, irq, softirq, steal", {"cpu", "mode"}),
     "container_cpu_usage_seconds_total": (CADVISOR, {"namespace", "pod", "container"}),
     "container_memory_working_set_bytes": (CADVISOR, {"namespace", "pod", "container"}),
 }  # fmt: skip
+# "owner/repo <tag>" opening a citation: the repository defining the metric, at a release tag (not a branch or a range)
+TAGGED = re.compile(r"[\w.-]+/[\w.-]+ (v\d+\.\d+\.\d+|[a-z][\w-]*-\d+\.\d+\.\d+)\b")
+# Entries whose defining repository was not read at a tag, and why; each must still fail TAGGED.
+UNTAGGED = {
+    "container_cpu_usage_seconds_total": "cAdvisor as vendored by the EKS kubelet: kubernetes/kubernetes go.mod at a "
+    "release tag was not read (the repository is above fetch's size limit)",
+    "container_memory_working_set_bytes": "as container_cpu_usage_seconds_total",
+}
 TARGET_LABELS = {"job", "instance"}
 FUNCTIONS = {"sum", "max", "min", "avg", "rate", "irate", "increase", "deriv", "histogram_quantile", "by", "on",
              "and", "or", "vector", "count", "without", "group_left", "topk", "changes", "max_over_time"}  # fmt: skip
@@ -144,3 +187,21 @@ def test_the_register_catches_an_unknown_name_and_label() -> None:
 def test_every_register_entry_names_its_upstream_source() -> None:
     for name, (source, _) in REGISTER.items():
         assert "/" in source and re.search(r"v\d|release-|\d+\.\d+\.\d+", source), f"{name}: {source}"
+        assert "release-" not in source and not re.search(r"\d\.\.\d", source), f"{name}: a branch or range: {source}"
+        assert bool(TAGGED.match(source)) is (name not in UNTAGGED), f"{name}: {source}"
+    assert set(UNTAGGED) <= set(REGISTER)
+    assert TAGGED.match(K8S) and TAGGED.match(KSM) and TAGGED.match(NE)
+    assert not TAGGED.match("kubernetes/kubernetes release-1.31..1.33 staging/src/k8s.io/apiserver/pkg")
+
+
+def test_the_cited_tags_are_the_versions_infra_deploys() -> None:
+    """The apiserver entries were read at the default cluster version's minor, the exporters' versions at the
+    kube-prometheus-stack chart infra installs: a new default has to be read again before it is cited."""
+    default = {f.name: f.default for f in dataclasses.fields(settings.StackSettings)}["kubernetes_version"]
+    assert isinstance(default, str)
+    major, minor = default.split(".")
+    assert major == "1" and f"v0.{minor}.0" in K8S
+    assert re.search(rf"mirror of kubernetes/kubernetes [\d., ]*\b{re.escape(default)}\b", K8S), K8S
+    chart = settings.MonitoringSettings().chart_version
+    for source in (KPS, KSM, NE, REGISTER["apiserver_request_duration_seconds_bucket"][0]):
+        assert f"kube-prometheus-stack-{chart}" in source, source

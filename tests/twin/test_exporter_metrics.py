@@ -1,6 +1,9 @@
-"""API Priority and Fairness and node-exporter CPU series on `/metrics`: real names, types and labels
-(kubernetes/kubernetes staging/src/k8s.io/apiserver/pkg/util/flowcontrol/metrics/metrics.go, a stored untagged copy;
-prometheus/node_exporter collector/cpu_linux.go), and values that move under load."""
+"""kube-apiserver, API Priority and Fairness and node-exporter CPU series on `/metrics`: real names, types and
+labels, and values that move under load. Read at tags: kubernetes/apiserver v0.31.0, v0.32.0 and v0.33.0 (the
+staging mirror of kubernetes/kubernetes 1.31 to 1.33) pkg/endpoints/metrics/metrics.go,
+pkg/storage/etcd3/metrics/metrics.go and pkg/util/flowcontrol/metrics/metrics.go; prometheus/node_exporter v1.12.1
+(the appVersion of chart prometheus-node-exporter-4.56.1, which kube-prometheus-stack-88.5.3 pins)
+collector/cpu_common.go and collector/cpu_linux.go."""
 
 from __future__ import annotations
 
@@ -23,6 +26,17 @@ SEATS = "apiserver_flowcontrol_current_executing_seats"
 REJECTED = "apiserver_flowcontrol_rejected_requests_total"
 NODE_CPU = "node_cpu_seconds_total"
 USER = ("global-default", "global-default")
+# kube-apiserver's families, types and label names, the same at kubernetes/apiserver v0.31.0, v0.32.0 and v0.33.0:
+# pkg/endpoints/metrics/metrics.go requestCounter, requestLatencies, longRunningRequestsGauge, WatchEvents;
+# pkg/storage/etcd3/metrics/metrics.go objectCounts.
+REQUEST = {"verb", "dry_run", "group", "version", "resource", "subresource", "scope", "component"}
+APISERVER = {
+    "apiserver_request_total": ("counter", REQUEST | {"code"}),
+    "apiserver_request_duration_seconds": ("histogram", REQUEST),
+    "apiserver_longrunning_requests": ("gauge", REQUEST - {"dry_run"}),
+    "apiserver_watch_events_total": ("counter", {"group", "version", "kind"}),
+    "apiserver_storage_objects": ("gauge", {"resource"}),
+}
 
 
 def _scrape(twin: TwinProcess) -> tuple[dict[str, str], dict[str, Samples]]:
@@ -89,6 +103,26 @@ def test_fault_429s_are_counted_as_queue_full_rejections(slow_faulty: TwinProces
 
     assert rejected(after) - rejected(before) == outcomes.count("429")
     assert {labels["reason"] for labels, _ in after[REJECTED]} == {"queue-full"}
+
+
+def test_apiserver_families_have_kube_apiservers_types_and_label_names(twin: TwinProcess, k8s: Clients) -> None:
+    k8s.core.list_node()
+    resp = k8s.core.list_pod_for_all_namespaces(watch=True, timeout_seconds=30, _preload_content=False)
+    try:
+        types, samples = wait_until(
+            lambda: (s := _scrape(twin)) and any(v for _, v in s[1].get("apiserver_longrunning_requests", [])) and s,
+            timeout=10, interval=0.1, what="an open watch counted")  # fmt: skip
+    finally:
+        resp.release_conn()
+    for family, (kind, labels) in APISERVER.items():
+        assert types[family] == kind, family
+        sample = f"{family}_count" if kind == "histogram" else family
+        assert {frozenset(lbl) for lbl, _ in samples[sample]} == {frozenset(labels)}, family
+    buckets = {frozenset(lbl) for lbl, _ in samples["apiserver_request_duration_seconds_bucket"]}
+    assert buckets == {frozenset(REQUEST | {"le"})}
+    assert {lbl["dry_run"] for lbl, _ in samples["apiserver_request_total"]} == {""}  # no dry-run request sent
+    # deprecated in 1.23.0 and absent from kubernetes/apiserver v0.25.0 on: a 1.31 to 1.33 API server has none
+    assert "apiserver_registered_watchers" not in types
 
 
 def _by_node(samples: dict[str, Samples]) -> dict[str, dict[tuple[str, str], float]]:

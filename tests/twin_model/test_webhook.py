@@ -3,9 +3,10 @@
 What the webhook mutates is kubeflow/spark-operator v2.1.0 `internal/webhook/sparkpod_defaulter.go`
 (addNodeSelectors, addTolerations, addVolumes: per-role fields copied onto the pods); spark-submit's conf
 (`internal/controller/sparkapplication/submission.go`) carries only `spec.nodeSelector`. The series is
-kube-apiserver's `apiserver_admission_webhook_admission_duration_seconds` (kubernetes/kubernetes
-`staging/src/k8s.io/apiserver/pkg/admission/metrics/metrics.go`: labels name/type/operation/rejected,
-buckets 0.005 … 25).
+kube-apiserver's `apiserver_admission_webhook_admission_duration_seconds` (kubernetes/apiserver v0.31.0, v0.32.0
+and v0.33.0, the staging mirror of kubernetes/kubernetes 1.31 to 1.33, `pkg/admission/metrics/metrics.go`: labels
+name/type/operation/rejected, buckets 0.005 … 25; type `admit` from `pkg/admission/plugin/webhook/mutating/
+dispatcher.go`).
 """
 
 from __future__ import annotations

@@ -58,7 +58,8 @@ def test_fast_profile_has_no_limiter() -> None:
 
 
 def test_a_sooner_event_replaces_a_long_delay_still_waiting() -> None:
-    """client-go util/workqueue/delaying_queue.go `insert`: one waiting entry per item, moved only earlier. A
+    """kubernetes/client-go v0.29.3 and v0.32.5 (spark-operator v2.1.0's and v2.5.2's go.mod replace)
+    util/workqueue/delaying_queue.go `insert`: one waiting entry per item, moved only earlier. A
     Forget after a backoff of minutes and a fresh event must get the item reconciled at once, not when the old
     entry fires (the twin once kept the old one: demo apps sat RUNNING past the run's timeout)."""
     model = build_model("paper", nodes=20, max_pods=220)

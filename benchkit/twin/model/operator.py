@@ -72,7 +72,8 @@ class SparkOperator:
         if delay <= 0:
             self.enqueue(key)
             return
-        # The delaying queue keeps one entry per key and moves it only earlier (client-go
+        # The delaying queue keeps one entry per key and moves it only earlier (kubernetes/client-go v0.29.3 and
+        # v0.32.5, what kubeflow/spark-operator v2.1.0 and v2.5.2 go.mod replace client-go with,
         # util/workqueue/delaying_queue.go `insert`: "update the time only if it would cause the item to be
         # queued sooner"): after a Forget a short delay must replace a long one still waiting.
         ready = now + delay

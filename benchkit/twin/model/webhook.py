@@ -6,9 +6,10 @@ every pod CREATE and holds the request until it answers (kubeflow/spark-operator
 `internal/webhook/sparkpod_defaulter.go`). Here that call is a FIFO queue served `concurrency` at a time,
 `service_seconds` each: under load the wait grows, and every caller waits with it (spark-submit for the
 driver pod, the driver's executor allocator for executors). The wait plus the service time is what the API
-server records in `apiserver_admission_webhook_admission_duration_seconds` (kubernetes/kubernetes
-`staging/src/k8s.io/apiserver/pkg/admission/metrics/metrics.go`: labels name, type, operation, rejected;
-buckets 5 ms … 25 s).
+server records in `apiserver_admission_webhook_admission_duration_seconds` (kubernetes/apiserver v0.31.0,
+v0.32.0 and v0.33.0, the staging mirror of kubernetes/kubernetes 1.31 to 1.33, `pkg/admission/metrics/metrics.go`:
+labels name, type, operation, rejected; buckets 5 ms … 25 s; type `admit` for a mutating webhook,
+`pkg/admission/plugin/webhook/mutating/dispatcher.go`).
 
 With the webhook off, `admit` calls straight through: no wait, no sample, and no mutation (see
 `apps.parse_app`). Not modelled: the webhook's `timeoutSeconds` (10 s in chart 2.1.0) and `failurePolicy`.

@@ -32,8 +32,10 @@ class WorkQueue:
         self._started_at: dict[Key, float] = {}
         self.adds_total = 0
         self.retries_total = 0
-        """Every AddAfter, hence every AddRateLimited (client-go util/workqueue/delaying_queue.go counts
-        `retry()` before it looks at the delay): with the operator's handlers, every event it enqueues."""
+        """Every AddAfter, hence every AddRateLimited (kubernetes/client-go v0.29.3 and v0.32.5, the versions
+        kubeflow/spark-operator v2.1.0 and v2.5.2 go.mod replace client-go with, util/workqueue/delaying_queue.go
+        `AddAfter` counts `retry()` before it looks at the delay): with the operator's handlers, every event it
+        enqueues."""
         self.queue_duration = Hist(WORKQUEUE_BUCKETS)
         self.work_duration = Hist(WORKQUEUE_BUCKETS)
 
