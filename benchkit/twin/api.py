@@ -11,12 +11,10 @@ from aiohttp import web
 
 from benchkit.twin import reads, streams
 from benchkit.twin.driver import Driver
-from benchkit.twin.routes import Reply, Route, WriteRequest, parse_path, verb_of
+from benchkit.twin.routes import Reply, Route, WriteRequest
 from benchkit.twin.status import ApiFailure
 from benchkit.twin.store import Store
 from benchkit.twin.writes import Writer
-
-__all__ = ["KubeApi", "Route", "parse_path", "verb_of"]
 
 _WRITES = ("POST", "PUT", "PATCH", "DELETE", "DELETECOLLECTION")
 
