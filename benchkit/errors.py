@@ -55,6 +55,11 @@ class TeardownError(BenchkitError):
     """Teardown left something behind; the message says what."""
 
 
+class StaleGenerated(BenchkitError):
+    """Committed generated files (the dashboards' JSON) differ from their generator's output; the message names
+    them and the command that regenerates them (exit 1)."""
+
+
 class SloBreach(BenchkitError):
     """A scenario SLO gate or a `--fail-on-regression` check failed (exit 3)."""
 

@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "nodes": "benchkit.cli.nodes:nodes",
     "teardown": "benchkit.cli.teardown:teardown",
     "doctor": "benchkit.cli.doctor:doctor",
+    "dashboards": "benchkit.cli.dashboards:dashboards",
 }
 
 

@@ -9,9 +9,12 @@ from typing import Any, TypeVar
 import click
 
 from benchkit.settings import run as run_settings
+from benchkit.spark import templates
 from benchkit.spark.operator_versions import SUPPORTED_CHARTS
 
 F = TypeVar("F", bound=Callable[..., Any])
+TEMPLATE_NAMES = " | ".join(f"{name} (default)" if name == templates.DEFAULT else name for name in templates.FILES)
+"""The packaged `--spark-template` names as the help shows them."""
 
 _OPTIONS: list[Callable[[F], F]] = [
     click.argument("scenario_file", required=False, type=click.Path(dir_okay=False, path_type=Path)),
@@ -22,7 +25,7 @@ _OPTIONS: list[Callable[[F], F]] = [
     click.option("--total-jobs", type=int, help="Total jobs (instead of --job-limit-per-user)."),
     click.option("--spark-namespaces", help="Comma-separated namespaces (default: spark-team-a,b,c)."),
     click.option("--spark-template", type=click.Path(path_type=Path),
-                 help="with-webhook (default) | without-webhook (packaged) | PATH of a SparkApplication YAML."),
+                 help=f"{TEMPLATE_NAMES} (packaged) | PATH of a SparkApplication YAML."),
     click.option("--app-seconds", help="How long each app sleeps, e.g. 30 or 2m."),
     click.option("--scenario", "scenario_kind", type=click.Choice(run_settings.SCENARIOS),
                  help="delete: delete each app once terminal; keep: keep all objects."),

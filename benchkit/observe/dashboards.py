@@ -1,7 +1,7 @@
 """Generate the Grafana dashboards in `dashboards/` (the committed JSON is what Grafana loads).
 
-    uv run python -m benchkit.observe.dashboards            # rewrite dashboards/*.json
-    uv run python -m benchkit.observe.dashboards --check    # exit 1 if the committed JSON is stale
+    uv run benchkit dashboards            # rewrite dashboards/*.json
+    uv run benchkit dashboards --check    # exit 1 if the committed JSON is stale
 
 Every panel reads the datasource from the `datasource` template variable (no datasource UID is written
 down). Counters are only ever used through rate()/increase() over a window and gauges never are; ratios
@@ -11,10 +11,10 @@ divide windowed increases, never lifetime counters (the reference dashboard did 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
+from benchkit.errors import StaleGenerated
 from benchkit.observe.dashboard_panels import CLUSTER, OPERATOR, Panel, Row
 from benchkit.spark import operator_versions
 
@@ -23,6 +23,9 @@ DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 PANEL_WIDTH = 12
 PANEL_HEIGHT = 8
 GRID_COLUMNS = 24
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "dashboards"
+"""The committed dashboards (the repository's `dashboards/`)."""
+REGENERATE = "benchkit dashboards"
 
 
 def _variables(with_controller: bool, chart_version: str | None = None) -> list[dict[str, Any]]:
@@ -117,24 +120,21 @@ def render_all(chart_version: str | None = None) -> dict[str, str]:
     }
 
 
-def main(argv: list[str]) -> int:
-    check = "--check" in argv
-    args = [a for a in argv if a != "--check"]
-    out_dir = Path(args[0]) if args else Path(__file__).resolve().parents[2] / "dashboards"
-    stale = []
+def write(out_dir: Path = DEFAULT_DIR) -> list[Path]:
+    """Write every dashboard into `out_dir`; the paths written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
     for name, text in render_all().items():
         path = out_dir / name
-        if check:
-            if not path.is_file() or path.read_text() != text:
-                stale.append(str(path))
-        else:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-            print(f"wrote {path}")
+        path.write_text(text)
+        written.append(path)
+    return written
+
+
+def check(out_dir: Path = DEFAULT_DIR) -> None:
+    """Raise `StaleGenerated` (exit 1) naming every dashboard in `out_dir` that is missing or differs from the
+    generator's output."""
+    stale = [str(out_dir / name) for name, text in render_all().items()
+             if not (out_dir / name).is_file() or (out_dir / name).read_text() != text]  # fmt: skip
     if stale:
-        print(f"stale (run python -m benchkit.observe.dashboards): {', '.join(stale)}")
-    return 1 if stale else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+        raise StaleGenerated(f"stale (run {REGENERATE}): {', '.join(stale)}")

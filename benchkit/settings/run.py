@@ -18,6 +18,7 @@ import yaml
 
 from benchkit.errors import ConfigError
 from benchkit.settings import slo as slo_grammar
+from benchkit.spark import templates
 from benchkit.spark.operator_versions import SUPPORTED_CHARTS
 
 DEFAULT_NAMESPACES = ("spark-team-a", "spark-team-b", "spark-team-c")
@@ -26,8 +27,6 @@ TWIN_PROFILES = ("fast", "paper")
 DEFAULT_TWIN_PROFILE = "fast"
 TWIN_ONLY = ("operator_workers", "operator_cpus", "twin_profile", "twin_operator_chart", "webhook")
 """The embedded twin's model: `benchkit run` refuses them with a real cluster (`plan` models one with them)."""
-PACKAGED_TEMPLATES = ("with-webhook", "without-webhook")
-"""`--spark-template` names of the packaged templates (benchkit/spark/templates.py), the default first."""
 WEBHOOK_MODES = ("on", "off")
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
@@ -46,7 +45,7 @@ class RunSettings:
     total_jobs: int | None = None
     spark_namespaces: tuple[str, ...] = DEFAULT_NAMESPACES
     spark_template: Path | None = None
-    """SparkApplication YAML, or a PACKAGED_TEMPLATES name; None means the packaged with-webhook template."""
+    """SparkApplication YAML, or a packaged template's name (`spark.templates.FILES`); None: the default one."""
     app_seconds: float = 30.0
     """How long each app sleeps (the pi-sleep app's second argument)."""
     scenario: str = "delete"
@@ -150,7 +149,7 @@ def load_scenario(path: Path) -> dict[str, Any]:
         raw[name] = value
     if "spark_template" in raw and raw["spark_template"] is not None:
         template = Path(str(raw["spark_template"]))
-        if str(template) not in PACKAGED_TEMPLATES:
+        if templates.packaged_name(template) is None:
             raw["spark_template"] = template if template.is_absolute() else path.parent / template
     return raw
 
@@ -250,7 +249,7 @@ def validate(s: RunSettings) -> None:  # noqa: PLR0912, PLR0915 - a flat list of
         raise ConfigError(f"budget must be > 0 USD, got {s.budget:g}")
     if s.webhook is not None and s.webhook not in WEBHOOK_MODES:
         raise ConfigError(f"webhook must be one of {', '.join(WEBHOOK_MODES)}, got {s.webhook!r}")
-    packaged = s.spark_template is not None and str(s.spark_template) in PACKAGED_TEMPLATES
+    packaged = s.spark_template is not None and templates.packaged_name(s.spark_template) is not None
     if s.spark_template is not None and not packaged and not s.spark_template.is_file():
         raise ConfigError(f"spark-template: cannot read {s.spark_template}")
     if s.kubeconfig is not None and not s.kubeconfig.is_file():

@@ -45,7 +45,7 @@ class Template:
 
 def load(path: Path | None = None) -> Template:
     """Read and validate a template; None means the packaged with-webhook (pi-sleep) template, and a path that
-    is a packaged name (`with-webhook`, `without-webhook`) that one (benchkit/spark/templates.py)."""
+    is a packaged name (`templates.FILES`: with-webhook, without-webhook) that one."""
     packaged = templates.packaged_name(path)
     if packaged is not None or path is None:
         text, source = templates.read(packaged or templates.DEFAULT)

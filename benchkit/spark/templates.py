@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 FILES = {"with-webhook": "pi-sleep.yaml", "without-webhook": "pi-sleep-without-webhook.yaml"}
-"""Name → file under benchkit/templates/ (settings.run.PACKAGED_TEMPLATES lists the same names, the default first)."""
+"""Name → file under benchkit/templates/: the `--spark-template` names, the one place they are listed."""
 DEFAULT = "with-webhook"
 
 

@@ -13,11 +13,11 @@ import orjson
 from benchkit.twin.record import Record, Version
 from benchkit.twin.resources import ResourceType
 from benchkit.twin.selectors import FieldSelector, LabelSelector
-from benchkit.twin.status import bad_request, gone
+from benchkit.twin.status import bad_request
 from benchkit.twin.store import INDEXED_LABELS, Collection, Store
 
 _INDEX_WORTH_IT = 4  # use a label index when it narrows the scan at least this much
-_CONTINUE_EXPIRED = ("The provided continue parameter is too old to display a consistent list result. You can start "
+CONTINUE_EXPIRED = ("The provided continue parameter is too old to display a consistent list result. You can start "
                      "a new list without the continue parameter.")  # fmt: skip
 
 
@@ -26,18 +26,16 @@ def encode_continue(rv: int, key: str) -> str:
     return base64.urlsafe_b64encode(token).decode().rstrip("=")
 
 
-def decode_continue(token: str, store: Store, resource: ResourceType) -> tuple[int, str]:
-    """(the list's resourceVersion, the key to go on from); 410 once the history no longer reaches back to it."""
+def parse_continue(token: str) -> tuple[int, str]:
+    """(the list's resourceVersion, the key to go on from); 400 for a token this server did not write. Whether
+    the history still reaches back to that version is the reader's check (410 `CONTINUE_EXPIRED`)."""
     try:
         data = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        rv, start = int(data["rv"]), str(data["start"])
+        return int(data["rv"]), str(data["start"])
     except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
         raise bad_request(
             "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"
         ) from None
-    if not servable(store, resource, rv):
-        raise gone(_CONTINUE_EXPIRED)
-    return rv, start
 
 
 def servable(store: Store, resource: ResourceType, rv: int) -> bool:

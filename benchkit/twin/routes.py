@@ -1,5 +1,6 @@
 """Request parsing without the web server: which resource a path names, the request's verb, and a write
-request as plain data (`WriteRequest`), so the API's semantics are testable without aiohttp."""
+request as plain data (`WriteRequest`; reads are parsed by `reads.parse`), so the API's semantics are testable
+without aiohttp."""
 
 from __future__ import annotations
 

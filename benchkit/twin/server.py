@@ -19,13 +19,14 @@ from aiohttp import web
 from benchkit.errors import ConfigError
 from benchkit.twin import kubeconfig, openapi, persist, preflight, resources, tls, validation
 from benchkit.twin.admin import Admin
-from benchkit.twin.api import KubeApi, Route, parse_path, verb_of
+from benchkit.twin.api import KubeApi
 from benchkit.twin.config import TwinOptions
 from benchkit.twin.driver import Driver
 from benchkit.twin.faults import Faults
 from benchkit.twin.metrics import RequestKey, RequestStats, TwinCollector, registry, render
 from benchkit.twin.model.interface import ModelFactory
 from benchkit.twin.restore import refeed, seed_cluster
+from benchkit.twin.routes import Route, parse_path, verb_of
 from benchkit.twin.status import ApiFailure, from_storage
 from benchkit.twin.store import StorageError, Store
 

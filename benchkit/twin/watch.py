@@ -1,4 +1,5 @@
-"""Watch streams: a `Watcher` per open watch, fed by the store's fan-out, written as newline-delimited JSON.
+"""Watchers: a `Watcher` per open watch, fed by the store's fan-out, buffering newline-delimited JSON events
+(`streams.watch` writes them; no web server here).
 
 Each watcher buffers the (shared) event lines it accepts and its stream task writes them in one chunk
 per wake-up, so a burst of changes costs one write per watcher. Bookmarks carry the store's latest
@@ -9,12 +10,10 @@ unresponsive watchers.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from typing import Any
 
 import orjson
-from aiohttp import web
 
 from benchkit.twin import tables
 from benchkit.twin.record import Event
@@ -22,7 +21,6 @@ from benchkit.twin.resources import ResourceType
 from benchkit.twin.selectors import FieldSelector, LabelSelector
 
 MAX_BUFFER = 16 * 1024 * 1024
-LIVENESS_CHECK = 5.0  # seconds between checks that an idle watch's client is still connected
 DEFAULT_TIMEOUT = (1800.0, 3600.0)  # kube-apiserver's --min-request-timeout, randomised up to twice
 
 
@@ -111,63 +109,8 @@ def bookmark_line(resource: ResourceType, rv: int, initial_end: bool = False) ->
     return b'{"type":"BOOKMARK","object":' + orjson.dumps(obj) + b"}\n"
 
 
-def timeout_for(seconds: str | None, rng: random.Random) -> float:
-    if seconds:
-        return max(0.0, float(seconds))
+def timeout_for(seconds: float | None, rng: random.Random) -> float:
+    """A watch's timeoutSeconds (negative: 0), or kube-apiserver's randomised default when none was given."""
+    if seconds is not None:
+        return max(0.0, seconds)
     return rng.uniform(*DEFAULT_TIMEOUT)
-
-
-async def stream(
-    request: web.Request,
-    watcher: Watcher,
-    current_rv: Any,
-    timeout: float,
-    bookmark_every: float | None,
-) -> web.StreamResponse:
-    """Send the watcher's events until timeout (graceful end), a cut (abort) or the client leaves."""
-    try:
-        return await _stream(request, watcher, current_rv, timeout, bookmark_every)
-    except ConnectionError:  # the client went away mid-write
-        return web.StreamResponse()
-
-
-async def _stream(
-    request: web.Request,
-    watcher: Watcher,
-    current_rv: Any,
-    timeout: float,
-    bookmark_every: float | None,
-) -> web.StreamResponse:
-    resp = web.StreamResponse(headers={"Content-Type": "application/json", "Cache-Control": "no-cache, private"})
-    resp.enable_chunked_encoding()
-    await resp.prepare(request)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    next_bookmark = loop.time() + bookmark_every if bookmark_every else None
-    while True:
-        if watcher.buf:
-            data = watcher.take()
-            await resp.write(data)
-        if watcher.ending == "abort":
-            if request.transport is not None:
-                request.transport.abort()
-            return resp
-        now = loop.time()
-        if watcher.ending == "graceful" or now >= deadline:
-            break
-        if next_bookmark is not None and now >= next_bookmark:
-            if current_rv() > watcher.after:
-                await resp.write(bookmark_line(watcher.resource, current_rv()))
-            next_bookmark = now + (bookmark_every or 0)
-            continue
-        if request.transport is None or request.transport.is_closing():
-            return resp  # the client went away
-        wait = deadline - now if next_bookmark is None else min(deadline, next_bookmark) - now
-        wait = min(wait, LIVENESS_CHECK)
-        watcher.wake.clear()
-        if not watcher.buf and watcher.ending is None:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait):  # not wait_for, which can swallow a cancel (see driver.py)
-                    await watcher.wake.wait()
-    await resp.write_eof()
-    return resp

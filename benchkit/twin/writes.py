@@ -22,29 +22,18 @@ import orjson
 import yaml
 
 from benchkit import clock
-from benchkit.twin import bodies, listing, protobuf
+from benchkit.twin import bodies, listing, protobuf, reads
 from benchkit.twin.apply import ApplyConflict, apply
 from benchkit.twin.driver import Driver
 from benchkit.twin.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from benchkit.twin.record import Record
 from benchkit.twin.resources import NAMESPACES, NODES, PODS, SPARK_APPS, ResourceType
 from benchkit.twin.routes import Reply, Route, WriteRequest
-from benchkit.twin.selectors import parse_fields, parse_labels
 from benchkit.twin.status import ApiFailure, bad_request, conflict, invalid, not_found
 from benchkit.twin.store import Store
 from benchkit.twin.validation import admit
 
 Obj = dict[str, Any]
-FIELDS = {
-    "pods": ("metadata.name", "metadata.namespace", "spec.nodeName", "status.phase"),
-    "nodes": ("metadata.name",),
-    "namespaces": ("metadata.name", "status.phase"),
-    "configmaps": ("metadata.name", "metadata.namespace"),
-    "serviceaccounts": ("metadata.name", "metadata.namespace"),
-    "sparkapplications": ("metadata.name", "metadata.namespace"),
-    "daemonsets": ("metadata.name", "metadata.namespace"),
-}
-"""Field selector keys each resource supports."""
 MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 STRATEGIC_PATCH = "application/strategic-merge-patch+json"
@@ -117,13 +106,7 @@ class Writer:
         )
 
     def record(self, route: Route) -> Record:
-        assert route.name is not None
-        rec = self.store.get(route.resource, route.ns or "", route.name)
-        if rec is None:
-            if route.resource.namespaced and not self.store.namespace_exists(route.ns or ""):
-                raise not_found("namespaces", "", route.ns or "")
-            raise not_found(route.resource.plural, route.resource.group, route.name)
-        return rec
+        return reads.existing(self.store, route)
 
     # ---- create -----------------------------------------------------------------------------------------
 
@@ -313,8 +296,7 @@ class Writer:
 
     def delete_collection(self, req: WriteRequest) -> Reply:
         route, q = req.route, req.query
-        labels = parse_labels(q.get("labelSelector"))
-        fields = parse_fields(q.get("fieldSelector"), FIELDS[route.resource.plural])
+        labels, fields = reads.selectors(route, q)
         records = listing.matching(self.store, route.resource, route.ns, labels, fields)
         now = time.time()
         deleted = [self._delete(route.resource, rec, now) for rec in records]

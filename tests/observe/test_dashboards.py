@@ -12,6 +12,8 @@ from pathlib import Path
 import observekit
 import pytest
 
+from benchkit.cli import main
+from benchkit.errors import StaleGenerated
 from benchkit.observe import dashboards
 from benchkit.observe.promql import PromClient, QueryError
 
@@ -63,7 +65,32 @@ def test_committed_json_is_the_generator_output() -> None:
     rendered = dashboards.render_all()
     assert sorted(rendered) == [p.name for p in _files()]
     for name, text in rendered.items():
-        assert (DASHBOARD_DIR / name).read_text() == text, f"{name} is stale: python -m benchkit.observe.dashboards"
+        assert (DASHBOARD_DIR / name).read_text() == text, f"{name} is stale: {dashboards.REGENERATE}"
+
+
+def test_benchkit_dashboards_writes_then_check_names_what_is_stale(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The generator is the CLI's `dashboards` command: the library raises StaleGenerated, only the CLI exits."""
+    out = tmp_path / "boards"
+    assert main(["dashboards", str(out)]) is None
+    written = sorted(p.name for p in out.iterdir())
+    assert written == sorted(dashboards.render_all()) == [p.name for p in _files()]
+    assert capsys.readouterr().out.splitlines() == [f"wrote {out / name}" for name in dashboards.render_all()]
+    assert main(["dashboards", "--check", str(out)]) is None  # fresh: nothing to say
+    assert capsys.readouterr() == ("", "")
+    (out / written[0]).write_text("{}\n")
+    (out / written[1]).unlink()
+    with pytest.raises(StaleGenerated) as caught:
+        dashboards.check(out)
+    listed = ", ".join(str(out / name) for name in dashboards.render_all())  # both: one changed, one missing
+    assert str(caught.value) == f"stale (run benchkit dashboards): {listed}"
+    with pytest.raises(SystemExit) as exited:
+        main(["dashboards", "--check", str(out)])
+    assert exited.value.code == 1 == StaleGenerated.exit_code
+    err = capsys.readouterr().err
+    assert err == f"benchkit: error: {caught.value}\n" and "\n" not in err.rstrip("\n")
+    assert (out / written[0]).read_text() == "{}\n" and not (out / written[1]).exists()  # --check writes nothing
 
 
 def test_datasource_is_a_variable_everywhere() -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from benchkit.cli import options
+from benchkit.cli.run import run as run_command
 from benchkit.errors import ConfigError
 from benchkit.kube import labels as L
 from benchkit.settings import run
@@ -22,14 +24,34 @@ WEBHOOK_ONLY = ("nodeSelector", "tolerations", "volumeMounts")
 
 
 def test_both_packaged_templates_pass_the_crd_schema_and_render() -> None:
-    for name in run.PACKAGED_TEMPLATES:
+    for name in templates.FILES:
         t = template.load(Path(name))
         assert t.source == f"benchkit/templates/{templates.FILES[name]}"
         app = template.render(t, run_id="r", scenario="delete", seq=3, namespace="spark-team-c", app_seconds=5)
         template.validate(app)
         assert app["spec"]["driver"]["serviceAccount"] == "spark" and app["spec"]["executor"]["instances"] == 5
     assert template.load().source == template.load(Path("with-webhook")).source  # the default
-    assert tuple(templates.FILES) == run.PACKAGED_TEMPLATES and run.PACKAGED_TEMPLATES[0] == templates.DEFAULT
+
+
+def test_every_spark_template_name_the_help_offers_is_a_setting_that_loads_and_fits_the_crd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`benchkit run --help` lists the names of `templates.FILES` (the one list); each is accepted as a setting
+    without a file of that name and renders into an app the SparkApplication CRD's schema accepts."""
+    monkeypatch.chdir(tmp_path)  # no file of any of these names here: they are names, not paths
+    (option,) = [p for p in run_command.params if p.name == "spark_template"]
+    assert option.help == f"{options.TEMPLATE_NAMES} (packaged) | PATH of a SparkApplication YAML."
+    offered = [part.removesuffix(" (default)") for part in options.TEMPLATE_NAMES.split(" | ")]
+    assert offered == list(templates.FILES) and options.TEMPLATE_NAMES.startswith(f"{templates.DEFAULT} (default) |")
+    for name in offered:
+        settings = run.build({"spark_template": name})
+        assert settings.spark_template == Path(name)
+        t = template.load(settings.spark_template)
+        assert t.source == f"benchkit/templates/{templates.FILES[name]}"
+        template.validate(template.render(t, run_id="r", scenario="keep", seq=1, namespace="spark-team-a",
+                                          app_seconds=1))  # fmt: skip
+    default = f"benchkit/templates/{templates.FILES[templates.DEFAULT]}"
+    assert template.load(run.build({}).spark_template).source == default  # no setting: the default
 
 
 def test_with_webhook_uses_per_role_fields_and_without_webhook_pod_templates() -> None:
