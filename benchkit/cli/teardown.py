@@ -10,7 +10,8 @@ from benchkit.capacity import lease, pricing, target
 from benchkit.capacity import teardown as teardown_mod
 from benchkit.cli.progress import group_progress
 from benchkit.errors import ConfigError
-from benchkit.settings.run import DNS1123_LABEL, parse_duration
+from benchkit.kube.names import DNS1123_LABEL
+from benchkit.settings.run import parse_duration
 
 
 @click.command()

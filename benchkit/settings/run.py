@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from benchkit.errors import ConfigError
+from benchkit.kube.names import DNS1123_LABEL, DNS1123_LABEL_MAX
 from benchkit.settings import slo as slo_grammar
 from benchkit.spark import templates
 from benchkit.spark.operator_versions import SUPPORTED_CHARTS
@@ -28,7 +29,6 @@ DEFAULT_TWIN_PROFILE = "fast"
 TWIN_ONLY = ("operator_workers", "operator_cpus", "twin_profile", "twin_operator_chart", "webhook")
 """The embedded twin's model: `benchkit run` refuses them with a real cluster (`plan` models one with them)."""
 WEBHOOK_MODES = ("on", "off")
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
@@ -227,7 +227,7 @@ def validate(s: RunSettings) -> None:  # noqa: PLR0912, PLR0915 - a flat list of
     if not s.spark_namespaces:
         raise ConfigError("spark-namespaces: at least one namespace is required")
     for ns in s.spark_namespaces:
-        if len(ns) > 63 or not DNS1123_LABEL.match(ns):
+        if len(ns) > DNS1123_LABEL_MAX or not DNS1123_LABEL.match(ns):
             raise ConfigError(f"spark-namespaces: {ns!r} is not a valid namespace name (RFC 1123 label)")
     if s.scenario not in SCENARIOS:
         raise ConfigError(f"scenario must be one of {', '.join(SCENARIOS)}, got {s.scenario!r}")

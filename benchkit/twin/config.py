@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from benchkit.errors import ConfigError
-from benchkit.settings.run import DNS1123_LABEL as DNS_LABEL
+from benchkit.kube.names import DNS1123_LABEL, DNS1123_LABEL_MAX
 from benchkit.spark.operator_versions import DEFAULT_CHART, SUPPORTED_CHARTS
 
 PROFILES = ("fast", "paper")
@@ -88,7 +88,10 @@ class TwinOptions:
         charts, chart = ", ".join(SUPPORTED_CHARTS), self.operator_chart
         _check(chart in SUPPORTED_CHARTS, f"--operator-chart must be one of {charts}, got {chart!r}")
         for ns in self.namespaces:
-            _check(bool(DNS_LABEL.match(ns)) and len(ns) <= 63, f"--namespaces: {ns!r} is not a valid namespace name")
+            _check(
+                bool(DNS1123_LABEL.match(ns)) and len(ns) <= DNS1123_LABEL_MAX,
+                f"--namespaces: {ns!r} is not a valid namespace name",
+            )
         _check(len(set(self.namespaces)) == len(self.namespaces), "--namespaces lists a namespace twice")
 
     def replace(self, **changes: object) -> TwinOptions:

@@ -16,13 +16,13 @@ from typing import Any
 import jsonschema
 import orjson
 
+from benchkit.kube.names import DNS1123_LABEL, DNS1123_LABEL_MAX
 from benchkit.spark import crdschema
 from benchkit.twin.resources import NAMESPACES, PODS, SPARK_APPS, ResourceType
 from benchkit.twin.status import ApiFailure, invalid
 
 Obj = dict[str, Any]
 Cause = dict[str, str]
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
@@ -51,13 +51,13 @@ def _bad_value(field: str, value: Any, why: str) -> Cause:
 
 def name_causes(resource: ResourceType, name: str) -> list[Cause]:
     if resource is NAMESPACES:
-        if len(name) > 63 or not DNS_LABEL.match(name):
+        if len(name) > DNS1123_LABEL_MAX or not DNS1123_LABEL.match(name):
             return [_bad_value("metadata.name", name, _LABEL_MSG)]
         return []
     if len(name) > 253 or not DNS_SUBDOMAIN.match(name):
         return [_bad_value("metadata.name", name, _SUBDOMAIN_MSG)]
     if resource is SPARK_APPS:
-        if not DNS_LABEL.match(name):
+        if not DNS1123_LABEL.match(name):
             return [_bad_value("metadata.name", name, f"{_LABEL_MSG}; the operator names pods <name>-driver")]
         if len(name) > MAX_APP_NAME:
             why = f"must be no more than {MAX_APP_NAME} characters: <name>-driver and <name>-ui-svc must be DNS labels"
