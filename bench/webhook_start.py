@@ -30,7 +30,7 @@ from common import begin, markdown_table, output_args, publish
 from benchkit.results.stats import quantiles
 from benchkit.twin.model.model import Model
 from benchkit.twin.model.profiles import PAPER
-from benchkit.twin.model.simulate import AppTimeline, simulate
+from benchkit.twin.model.simulate import AppTimeline, SimResult, simulate
 
 BENCH = {"NodeGroupType": "spark-operator-benchmark-ng"}
 TOLERATION = {"key": "spark-operator-benchmark-ng", "operator": "Exists", "effect": "NoSchedule"}
@@ -72,13 +72,12 @@ def app(i: int, ns: str, webhook: bool) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def run(load: Load, limiter: bool, webhook: bool) -> tuple[list[AppTimeline], float | None]:
+def run(load: Load, limiter: bool, webhook: bool) -> SimResult:
     profile = PAPER if limiter else dataclasses.replace(PAPER, workqueue_qps=0.0)
     model = Model(profile, nodes=200, max_pods=220, seed=load.seed, webhook=webhook)
     ns = load.namespaces
     arrivals = [(i * 0.06, app(i, ns[i % len(ns)], webhook)) for i in range(load.apps)]
-    result = simulate(arrivals, model, until=load.until)
-    return result.apps, result.processed_per_min
+    return simulate(arrivals, model, until=load.until)
 
 
 Span = Callable[[AppTimeline], float | None]
@@ -90,8 +89,9 @@ SPANS: dict[str, Span] = {
 }
 
 
-def figures(apps: list[AppTimeline], rate: float | None) -> dict[str, float]:
-    out = {"apps/min": rate or 0.0}
+def figures(result: SimResult) -> dict[str, float]:
+    apps, busy = result.apps, result.last_submitted or 1.0
+    out = {"apps/min": result.processed_per_min or 0.0, "cores": result.operator_cpu_seconds / busy}
     for key, span in SPANS.items():
         values = [v for a in apps if (v := span(a)) is not None]
         assert len(values) == len(apps), f"{len(apps) - len(values)} apps without {key} within the horizon"
@@ -100,7 +100,7 @@ def figures(apps: list[AppTimeline], rate: float | None) -> dict[str, float]:
     return out
 
 
-COLUMNS = ("apps/min", "submitted p50", "driver mean", "driver p50", "driver p95",
+COLUMNS = ("apps/min", "cores", "submitted p50", "driver mean", "driver p50", "driver p95",
            "running mean", "running p50", "running p95", "lag p50")  # fmt: skip
 
 
@@ -112,13 +112,13 @@ def main() -> None:
     rows: list[list[object]] = []
     for load in LOADS:
         for limiter in (True, False):
-            on, off = (figures(*run(load, limiter, webhook)) for webhook in (True, False))
+            on, off = (figures(run(load, limiter, webhook)) for webhook in (True, False))
             where = [load.name, "on (50/s, 500)" if limiter else "off"]
             rows.append([*where, "on", *(f"{on[c]:.1f}" for c in COLUMNS)])
             rows.append([*where, "off", *(f"{off[c]:.1f}" for c in COLUMNS)])
             rows.append([*where, "**on − off**", *(f"**{on[c] - off[c]:+.1f}**" for c in COLUMNS)])
-    header = ["load", "work-queue limiter", "webhook", "apps/min", "→ SUBMITTED p50 (s)", "→ driver running mean",
-              "p50", "p95", "→ RUNNING mean", "p50", "p95", "status lag p50"]  # fmt: skip
+    header = ["load", "work-queue limiter", "webhook", "apps/min", "operator cores", "→ SUBMITTED p50 (s)",
+              "→ driver running mean", "p50", "p95", "→ RUNNING mean", "p50", "p95", "status lag p50"]  # fmt: skip
     table = markdown_table(header, rows)
     notes = (
         "The `paper` profile on a virtual clock (`simulate`, no twin server): 200 nodes, 10 workers, 1 h apps at "
@@ -126,7 +126,8 @@ def main() -> None:
         "same placement in Spark pod templates. Seconds from each app's creation: → SUBMITTED (create_to_submitted), "
         "→ driver container running, → app status RUNNING (benchkit's create_to_running; its create ack is the "
         "creation here); status lag: driver running → RUNNING. Quantiles as benchkit computes them "
-        "(benchkit/results/stats.py); the means over all apps."
+        "(benchkit/results/stats.py); the means over all apps. Operator cores: its CPU-seconds up to the last "
+        "submission over that time (as tests/twin_model/test_calibration.py computes them)."
     )
     publish("Webhook start latency with the work-queue limiter on and off", table, notes, started, args)
 
