@@ -145,7 +145,8 @@ OPERATOR: list[Row | Panel] = [
         "Items waiting for a worker (a gauge: plotted as is, never through rate()). A depth that keeps growing is "
         "the operator falling behind. The trend is deriv() over 5 minutes, in items per second. Items held back "
         "by the work queue's rate limiter (AddAfter; a token bucket, 50/s burst 500 with chart 2.1.0) are not counted "
-        "until their delay ends: a backlog in the limiter never shows as depth.",
+        "until their delay ends: a backlog in the limiter never shows as depth (kubernetes/client-go v0.29.3 "
+        "util/workqueue/delaying_queue.go: waitingLoop calls Add only once an entry is ready).",
         (
             Target(f"sum(workqueue_depth{{{QUEUE}}})", "depth"),
             Target(f"deriv(sum(workqueue_depth{{{QUEUE}}})[5m:])", "trend (items/s)"),
@@ -156,9 +157,10 @@ OPERATOR: list[Row | Panel] = [
         "Work queue adds and rate-limited enqueues",
         "adds/s: items entering the queue (deduplicated). rate-limited enqueues/s: workqueue_retries_total, which "
         "client-go counts on every AddAfter, and the operator's event handlers enqueue every app and pod event with "
-        "AddRateLimited: it tracks the event rate, not failures (client-go util/workqueue/delaying_queue.go; "
-        "kubeflow/spark-operator v2.1.0 internal/controller/sparkapplication/event_handler.go). Failed reconciles "
-        "are under 'Reconciles by result'.",
+        "AddRateLimited: it tracks the event rate, not failures (kubernetes/client-go v0.29.3, what "
+        "kubeflow/spark-operator v2.1.0's go.mod uses (v0.32.5 for v2.5.2), util/workqueue/delaying_queue.go AddAfter "
+        "and rate_limiting_queue.go AddRateLimited; kubeflow/spark-operator v2.1.0 "
+        "internal/controller/sparkapplication/event_handler.go). Failed reconciles are under 'Reconciles by result'.",
         (
             Target(f"sum(rate(workqueue_adds_total{{{QUEUE}}}[{RI}]))", "adds/s"),
             Target(f"sum(rate(workqueue_retries_total{{{QUEUE}}}[{RI}]))", "rate-limited enqueues/s (events)"),
