@@ -55,13 +55,19 @@ def _phase(rec: Record) -> str:
     return (rec.fields or {}).get("status.phase") or "Unknown"
 
 
+def _phase_values(rec: Record) -> list[float]:
+    current = _phase(rec)
+    return [1.0 if phase == current else 0.0 for phase in POD_PHASES]
+
+
 class KubeStateMetrics:
     """`kube_state_metrics` with each object's lines rendered once per version (see exposition.py for why):
-    a pod's by its phase (its other labels are its key), a node's by its serialized bytes."""
+    a pod's by its phase (its labels are fixed by its key: a new phase only changes the values), a node's by its
+    serialized bytes."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.pods = LineCache[Record](lambda rec: pod_phases((rec,)))
+        self.pods = LineCache[Record](lambda rec: pod_phases((rec,)), _phase_values)
         self.nodes = LineCache[Record](lambda rec: node_conditions((rec,)))
 
     def collect(self) -> Iterator[Metric]:

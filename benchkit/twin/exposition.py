@@ -21,8 +21,11 @@ from typing import Generic, TypeVar
 from prometheus_client import generate_latest
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 T = TypeVar("T")
+go_float: Callable[[float], str] = floatToGoString
+"""How prometheus_client writes a sample value (Go's float formatting; the library leaves it untyped)."""
 
 
 class Families:
@@ -63,14 +66,28 @@ class Prerendered(Metric):
         self.body = body
 
 
+def prefixes(lines: str) -> list[str]:
+    """Sample lines cut after the space before each value (a label value may hold a space, the value, the
+    last field, none: no timestamps here; and none a newline, which prometheus_client escapes)."""
+    return [line.rsplit(" ", 1)[0] + " " for line in lines.split("\n")[:-1]]
+
+
+def with_values(prefixes: list[str], values: Iterable[float]) -> str:
+    """Sample lines from their `prefixes` and values, each value as prometheus_client writes it."""
+    return "".join([p + go_float(v) + "\n" for p, v in zip(prefixes, values, strict=True)])
+
+
 class LineCache(Generic[T]):
-    """Rendered sample lines by key, re-rendered only when the key's token (its object's version) changes.
+    """Rendered sample lines by key, rendered again only when the key's token (its object's version) changes.
 
-    `lines` takes (key, token, item) in exposition order; keys not passed are forgotten."""
+    `lines` takes (key, token, item) in exposition order; keys not passed are forgotten. With `values`, an
+    item's labels are fixed by its key and only its values follow the token (a pod's phase samples): a
+    changed item keeps its cached labels and takes its new values."""
 
-    def __init__(self, family: Callable[[T], Metric]) -> None:
+    def __init__(self, family: Callable[[T], Metric], values: Callable[[T], list[float]] | None = None) -> None:
         self.family = family
         """The (reference) family of one item, e.g. one pod's five phase samples."""
+        self.values = values
         self._cached: dict[Hashable, tuple[object, str]] = {}
 
     def lines(self, items: Iterable[tuple[Hashable, object, T]]) -> str:
@@ -80,7 +97,10 @@ class LineCache(Generic[T]):
         for key, token, item in items:
             hit = old.get(key)
             if hit is None or not (hit[0] is token or hit[0] == token):
-                hit = (token, sample_lines(self.family(item)))
+                if hit is not None and self.values is not None:
+                    hit = (token, with_values(prefixes(hit[1]), self.values(item)))
+                else:
+                    hit = (token, sample_lines(self.family(item)))
             new[key] = hit
             parts.append(hit[1])
         self._cached = new

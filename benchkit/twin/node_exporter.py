@@ -23,15 +23,13 @@ that scrape over the time since the previous one (docs/twin-model.md, "node CPU"
 from __future__ import annotations
 
 import itertools
-import operator
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, Metric
-from prometheus_client.utils import floatToGoString
 
-from benchkit.twin.exposition import Prerendered, sample_lines
+from benchkit.twin.exposition import Prerendered, prefixes, sample_lines, with_values
 from benchkit.twin.model.quantity import cpu_millis
 from benchkit.twin.resources import NODES, PODS
 from benchkit.twin.store import Store
@@ -123,15 +121,15 @@ class NodeCpu:
         """The counters advanced to now, as `family` renders them: each node's label prefixes rendered once
         (see exposition.py for why), the values through prometheus_client's `floatToGoString`."""
         self.advance()
-        lines: list[str] = []
+        parts: list[str] = []
         for node, cpus in sorted(self.seconds.items()):
-            prefixes = self._prefixes.get(node)
-            if prefixes is None or len(prefixes) != len(cpus) * len(MODES):
-                prefixes = self._prefixes[node] = _prefixes(node, len(cpus))
-            lines += map(operator.add, prefixes, map(floatToGoString, itertools.chain.from_iterable(cpus)))
+            fixed = self._prefixes.get(node)
+            if fixed is None or len(fixed) != len(cpus) * len(MODES):
+                fixed = self._prefixes[node] = _prefixes(node, len(cpus))
+            parts.append(with_values(fixed, itertools.chain.from_iterable(cpus)))
         for gone in self._prefixes.keys() - self.seconds.keys():
             del self._prefixes[gone]
-        yield Prerendered(_empty(), "\n".join(lines) + "\n" if lines else "")
+        yield Prerendered(_empty(), "".join(parts))
 
 
 def _empty() -> CounterMetricFamily:
@@ -141,11 +139,9 @@ def _empty() -> CounterMetricFamily:
 
 
 def _prefixes(node: str, vcpus: int) -> list[str]:
-    """A node's sample lines as prometheus_client writes them, each cut after the space before its value (a
-    label value may hold a space; the value, the last field, holds none)."""
+    """A node's sample lines as prometheus_client writes them, each cut before its value."""
     family = _empty()
     for i in range(vcpus):
         for mode in MODES:
             family.add_metric([str(i), f"{node}:{PORT}", mode], 0.0)
-    lines = sample_lines(family).split("\n")[:-1]
-    return [line.rsplit(" ", 1)[0] + " " for line in lines]
+    return prefixes(sample_lines(family))

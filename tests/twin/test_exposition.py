@@ -16,6 +16,7 @@ from benchkit.twin import metrics
 from benchkit.twin.config import TwinOptions
 from benchkit.twin.driver import Driver
 from benchkit.twin.exporters import POD_PHASES, KubeStateMetrics
+from benchkit.twin.exposition import Prerendered
 from benchkit.twin.model import build_model
 from benchkit.twin.node_exporter import NodeCpu
 from benchkit.twin.record import Record
@@ -150,11 +151,23 @@ def test_unchanged_objects_are_not_rendered_again() -> None:
 
     assert scrape() == ["n1", "p0", "p1", "p2"]
     assert scrape() == []
+
+    def phase_lines() -> str:
+        family = next(iter(kube_state.collect()))
+        assert isinstance(family, Prerendered)
+        return family.body
+
+    before = phase_lines()
     store.update(PODS, "a", "p1", {"phase": "Running"})
     store.update(NODES, "", "n1", {"capacity": {"cpu": "2"}, "conditions": [{"type": "Ready", "status": "False"}]})
-    assert scrape() == ["n1", "p1"]
+    assert scrape() == ["n1"]  # a pod's new phase changes its values, not its labels: no new rendering
+    after = phase_lines()
+    changed = {(a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b}
+    assert changed == {('kube_pod_status_phase{namespace="a",phase="Pending",pod="p1"} 1.0',
+                        'kube_pod_status_phase{namespace="a",phase="Pending",pod="p1"} 0.0'),
+                       ('kube_pod_status_phase{namespace="a",phase="Running",pod="p1"} 0.0',
+                        'kube_pod_status_phase{namespace="a",phase="Running",pod="p1"} 1.0')}  # fmt: skip
     store.delete(PODS, "a", "p2", NOW)
-    store.create(PODS, _pod("p2", "a", "n1", "Pending"), NOW)  # recreated as it was: the cached lines still hold
     assert scrape() == []
-    store.update(PODS, "a", "p2", {"phase": "Failed"})
+    store.create(PODS, _pod("p2", "a", "n1", "Failed"), NOW)  # forgotten when deleted: rendered anew
     assert scrape() == ["p2"]
