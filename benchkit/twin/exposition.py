@@ -2,15 +2,17 @@
 
 Why: at 200 nodes a scrape is ~16,000 samples (node_cpu_seconds_total, kube_pod_status_phase,
 kube_node_status_condition), and prometheus_client's `generate_latest` formats every sample anew (sorting,
-checking and escaping each label on every line): ~0.4 s of twin CPU per scrape, 40 % of a core at the stack's
-1 s scrape interval, taken from the simulation the twin is measuring. prometheus_client has no cache of
-rendered text (its extension point is the custom collector, which this keeps), so a collector may yield a
-`Prerendered` family instead: one whose sample lines are already text. The lines come from `generate_latest`
+checking and escaping each label on every line): 0.33-0.45 s of twin CPU per scrape (BENCHMARKS.md, "Scrape
+cost"), a third of a core or more at the stack's 1 s scrape interval, taken from the simulation the twin is
+measuring. prometheus_client has no cache of rendered text (its extension point is the custom collector,
+which this keeps), so a collector may yield a `Prerendered` family instead: one whose sample lines are already
+text. The lines come from `generate_latest`
 itself (`sample_lines`), rendered once per object version and reused while the object is unchanged
-(`LineCache`), or, for values that move on every scrape, a label prefix rendered once plus the value through
-prometheus_client's own `floatToGoString`. `render` writes a `Prerendered` family's text as is and every other
-family through `generate_latest`, so the page is byte for byte what `generate_latest` writes for the same
-families (tests/twin/test_exposition.py compares the two on a model with many nodes and pods).
+(`LineCache`), or, where only the values change (a pod's phase; node CPU counters, on every scrape), label
+prefixes rendered once plus the values through prometheus_client's own `floatToGoString`. `render` writes a
+`Prerendered` family's text as is and every other family through `generate_latest`, so the page is byte for
+byte what `generate_latest` writes for the same families (tests/twin/test_exposition.py compares the two on a
+model with many nodes and pods).
 """
 
 from __future__ import annotations
