@@ -25,9 +25,10 @@ from prometheus_client.core import (
     Metric,
     SummaryMetricFamily,
 )
+from prometheus_client.registry import Collector
 
 from benchkit.spark import operator_versions
-from benchkit.twin import daemonsets, exporters
+from benchkit.twin import daemonsets, exporters, exposition
 from benchkit.twin.flowcontrol import Flowcontrol
 from benchkit.twin.model.interface import ModelMetrics
 from benchkit.twin.model.metrics import CONTROLLER, CPU_LABELS
@@ -189,6 +190,8 @@ class TwinCollector:
         model_metrics: Callable[[], ModelMetrics | None],
         operator_chart: str = operator_versions.DEFAULT_CHART,
         started: float | None = None,
+        *,
+        prerendered: bool = True,
     ) -> None:
         self.stats = stats
         self.store = store
@@ -197,6 +200,10 @@ class TwinCollector:
         self.started = time.time() if started is None else started
         """When the modelled operator process started: this twin process's start (a restart resets it)."""
         self.node_cpu = NodeCpu(store)
+        self.kube_state = exporters.KubeStateMetrics(store)
+        self.prerendered = prerendered
+        """False: the large families as plain ones too (the reference tests/twin/test_exposition.py checks the
+        prerendered text against; see exposition.py)."""
 
     def collect(self) -> Iterator[Metric]:
         yield from self._requests()
@@ -208,8 +215,13 @@ class TwinCollector:
         memory = self._operator_memory()
         yield memory
         yield exporters.cadvisor_memory(dict(CPU_LABELS), memory.samples[0].value)
-        yield from exporters.kube_state_metrics(self.store)
-        yield from self.node_cpu.collect()
+        if self.prerendered:
+            yield from self.kube_state.collect()
+            yield from self.node_cpu.collect()
+        else:
+            yield from exporters.kube_state_metrics(self.store)
+            self.node_cpu.advance()
+            yield self.node_cpu.family()
         start = GaugeMetricFamily("process_start_time_seconds", "Start time of the process since unix epoch.")
         start.add_metric([], self.started)
         yield start
@@ -283,5 +295,11 @@ def registry(collector: TwinCollector) -> CollectorRegistry:
 
 
 def render(reg: CollectorRegistry) -> bytes:
-    """The Prometheus text format; the only untyped families are the model's counters without `_total`."""
-    return _UNTYPED.sub(rb"# TYPE \1 counter", generate_latest(reg))
+    """The Prometheus text format; the only untyped families are the model's counters without `_total` (the
+    prerendered families are typed, so only the rest is searched for them)."""
+    return exposition.render(reg, plain)
+
+
+def plain(collector: Collector) -> bytes:
+    """`generate_latest`, the untyped families written as counters."""
+    return _UNTYPED.sub(rb"# TYPE \1 counter", generate_latest(collector))

@@ -22,12 +22,14 @@ that scrape over the time since the previous one (docs/twin-model.md, "node CPU"
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, Metric
 
+from benchkit.twin.exposition import Prerendered, prefixes, sample_lines, with_values
 from benchkit.twin.model.quantity import cpu_millis
 from benchkit.twin.resources import NODES, PODS
 from benchkit.twin.store import Store
@@ -63,6 +65,7 @@ class NodeCpu:
         self.seconds: dict[str, list[list[float]]] = {}  # node -> cpu -> [idle, user, system]
         self._last: dict[str, float] = {}
         self._requests: dict[str, int] = {}  # pod key -> CPU millicores (a pod's requests never change)
+        self._prefixes: dict[str, list[str]] = {}  # node -> its sample lines up to the value, cpu by cpu, mode by mode
 
     def busy_cores(self) -> dict[str, float]:
         """Running pods' CPU requests per node, in cores."""
@@ -104,14 +107,41 @@ class NodeCpu:
             del self.seconds[gone]
             del self._last[gone]
 
-    def collect(self) -> Iterator[Metric]:
-        self.advance()
-        family = CounterMetricFamily(
-            "node_cpu_seconds_total", "Seconds the CPUs spent in each mode.", labels=["cpu", "instance", "mode"]
-        )
+    def family(self) -> Metric:
+        """The reference family of the counters as they are (every sample through prometheus_client)."""
+        family = _empty()
         for node, cpus in sorted(self.seconds.items()):
             instance = f"{node}:{PORT}"
             for i, acc in enumerate(cpus):
                 for mode, value in zip(MODES, acc, strict=True):
                     family.add_metric([str(i), instance, mode], value)
-        yield family
+        return family
+
+    def collect(self) -> Iterator[Metric]:
+        """The counters advanced to now, as `family` renders them: each node's label prefixes rendered once
+        (see exposition.py for why), the values through prometheus_client's `floatToGoString`."""
+        self.advance()
+        parts: list[str] = []
+        for node, cpus in sorted(self.seconds.items()):
+            fixed = self._prefixes.get(node)
+            if fixed is None or len(fixed) != len(cpus) * len(MODES):
+                fixed = self._prefixes[node] = _prefixes(node, len(cpus))
+            parts.append(with_values(fixed, itertools.chain.from_iterable(cpus)))
+        for gone in self._prefixes.keys() - self.seconds.keys():
+            del self._prefixes[gone]
+        yield Prerendered(_empty(), "".join(parts))
+
+
+def _empty() -> CounterMetricFamily:
+    return CounterMetricFamily(
+        "node_cpu_seconds_total", "Seconds the CPUs spent in each mode.", labels=["cpu", "instance", "mode"]
+    )
+
+
+def _prefixes(node: str, vcpus: int) -> list[str]:
+    """A node's sample lines as prometheus_client writes them, each cut before its value."""
+    family = _empty()
+    for i in range(vcpus):
+        for mode in MODES:
+            family.add_metric([str(i), f"{node}:{PORT}", mode], 0.0)
+    return prefixes(sample_lines(family))
