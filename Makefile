@@ -16,9 +16,11 @@ bootstrap:
 demo: bootstrap
 	RUN="$(RUN)" bash scripts/demo.sh
 
-# Parallel pytest: one xdist worker per logical core (PYTEST_WORKERS=0 runs it in this process); loadgroup keeps
-# tests that share an expensive fixture on one worker (tests/conftest.py). Serial: make pytest PYTEST_WORKERS=0
-PYTEST_WORKERS ?= logical
+# Parallel pytest: two xdist workers per logical core, as most end-to-end tests wait on real time (a run's
+# schedule, a grace period, a scrape) rather than compute: with one per core the 2-core machine sat ~25 % idle.
+# loadgroup keeps tests that share an expensive fixture on one worker (tests/conftest.py).
+# Serial: make pytest PYTEST_WORKERS=0
+PYTEST_WORKERS ?= $(shell echo $$(( 2 * $$(nproc) )))
 PYTEST_ARGS ?= -n $(PYTEST_WORKERS) --dist loadgroup
 
 # lint and typecheck run while the tests run (mostly waiting on subprocess servers); each target's output is
