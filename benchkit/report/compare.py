@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.stats import mannwhitneyu
 
 from benchkit.report.render import flatten, fmt
 from benchkit.report.runfolder import RunFolder
@@ -169,6 +168,9 @@ def mann_whitney(phase: str, base: list[float], cand: list[float]) -> PhaseTest:
     med_c = float(np.median(cand)) if cand else None
     if len(base) < MIN_SAMPLES or len(cand) < MIN_SAMPLES:
         return PhaseTest(phase, len(base), len(cand), med_b, med_c, None, None)
+    # imported here: scipy.stats takes ~1.3 s to import, and only a comparison with enough samples needs it
+    from scipy.stats import mannwhitneyu  # noqa: PLC0415
+
     result = mannwhitneyu(cand, base, alternative="two-sided")
     return PhaseTest(phase, len(base), len(cand), med_b, med_c, float(result.statistic), float(result.pvalue))
 
