@@ -186,6 +186,29 @@ class LocalPrometheus:
             time.sleep(self.scrape_interval / 2)
         raise PrometheusUnavailable(f"local Prometheus never scraped {sorted(jobs)} successfully ({last})")
 
+    def wait_for_scrapes(self, count: int = 1, after: float | None = None, timeout: float = 20.0) -> None:
+        """Block until every target has been scraped `count` times since `after` (wall clock, default now).
+
+        A scrape is seen by the timestamp of its `up` sample; every series it brought is queryable with it.
+        """
+        since = time.time() if after is None else after
+        jobs = {t.job for t in self.targets}
+        seen: dict[str, set[float]] = {job: set() for job in jobs}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                for series in self.client.instant("timestamp(up)").series:
+                    job = series.labels.get("job", "")
+                    if job in seen and series.points and series.points[0][1] > since:
+                        seen[job].add(series.points[0][1])
+            except QueryError:
+                pass
+            if all(len(times) >= count for times in seen.values()):
+                return
+            time.sleep(self.scrape_interval / 4)
+        counts = {job: len(times) for job, times in sorted(seen.items())}
+        raise PrometheusUnavailable(f"local Prometheus scraped {counts} times, not {count}, within {timeout:g} s")
+
     def stop(self) -> None:
         self._terminate()
         if self.dir is not None:

@@ -4,7 +4,6 @@ Prometheus); this module only chooses which run and with what expectations."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -189,5 +188,5 @@ def _twin(o: DoctorOptions) -> list[Row]:
         stack.callback(prom.stop)
         prom.start()
         prom.wait_for_targets()
-        time.sleep(1.5)  # one more scrape, so every series has a sample
+        prom.wait_for_scrapes(1)  # one more scrape, so every series has a sample
         return rows + doctor_checks.prometheus_rows(prom.client, absent_series_fail=False)

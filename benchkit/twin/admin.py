@@ -1,7 +1,8 @@
 """The twin's own endpoints under `/twin/v1/` (tests and benchmarks use them; benchkit never does).
 
 GET  /twin/v1/history?labelSelector=...    server-side app state transitions
-GET  /twin/v1/stats                        requests, objects, watchers, faults injected
+GET  /twin/v1/stats                        requests, objects, watchers, faults injected, open connections and
+                                           writes in flight
 POST /twin/v1/nodegroups/<group>/scale     {"count": N}
 POST /twin/v1/faults                       {"fault_rate", "api_latency_ms", "watch_cut_every", "seed",
                                             "reset_before_write", "cut_watches", "compact"}
@@ -32,13 +33,21 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 class Admin:
     def __init__(
-        self, store: Store, driver: Driver, faults: Faults, stats: RequestStats, cut_watches: Callable[[str], int]
+        self,
+        store: Store,
+        driver: Driver,
+        faults: Faults,
+        stats: RequestStats,
+        cut_watches: Callable[[str], int],
+        *,
+        load: Callable[[], dict[str, int]] = dict,
     ) -> None:
         self.store = store
         self.driver = driver
         self.faults = faults
         self.stats = stats
         self.cut_watches = cut_watches
+        self.load = load  # {"connections": open HTTP connections (this request's too), "writesInFlight": N}
         self.watch_cuts = 0
 
     async def handle(self, request: web.Request, parts: list[str]) -> web.Response:
@@ -74,6 +83,7 @@ class Admin:
             "resourceVersion": self.store.rv,
             "modelChangesApplied": self.driver.changes_applied,
             "nodeGroups": dict(self.driver.node_groups),
+            **self.load(),
         }
 
     def faults_body(self) -> dict[str, Any]:

@@ -86,7 +86,7 @@ class TwinServer:
         if loaded:
             refeed(self.store, self.driver, loaded[1], loaded[2], now)
         self.api = KubeApi(self.store, self.driver, opts.bookmark_every, opts.seed)
-        self.admin = Admin(self.store, self.driver, self.faults, self.stats, self.cut_watches)
+        self.admin = Admin(self.store, self.driver, self.faults, self.stats, self.cut_watches, load=self._load)
         self.metrics = registry(TwinCollector(self.stats, self.store, lambda: self.driver.model.metrics(time.time()),
                                               operator_chart=opts.operator_chart))  # fmt: skip
         validation.preload()
@@ -121,6 +121,11 @@ class TwinServer:
         server = cast(Any, site._server)
         sock: socket.socket = server.sockets[0]
         self.port = sock.getsockname()[1]
+
+    def _load(self) -> dict[str, int]:
+        server = self._runner.server if self._runner is not None else None
+        return {"connections": len(server.connections) if server is not None else 0,
+                "writesInFlight": self._writes_in_flight}  # fmt: skip
 
     async def stop(self) -> None:
         """Refuse new requests, let writes in flight finish, end watches, stop the model, save, close.

@@ -57,10 +57,24 @@ def scraped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PromClie
                                          "sparkapplications", _app(f"p-{i}"))  # fmt: skip
                 assert status == 201
                 time.sleep(0.2)
-            time.sleep(8)  # the apps finish and a few scrapes see it
+            _wait_until_finished(twin, 12)
+            prom.wait_for_scrapes(2)  # a few scrapes see them finished (the rate windows are 4 s)
             yield prom.client, start, time.time()
         finally:
             prom.stop()
+
+
+def _wait_until_finished(twin: TwinProcess, count: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    states: list[str] = []
+    while time.monotonic() < deadline:
+        status, body = twin.request("GET", "/apis/sparkoperator.k8s.io/v1beta2/namespaces/default/sparkapplications")
+        assert status == 200
+        states = [((a.get("status") or {}).get("applicationState") or {}).get("state", "") for a in body["items"]]
+        if len(states) == count and all(s in ("COMPLETED", "FAILED") for s in states):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the apps did not finish within {timeout:g} s: {states}")
 
 
 def _operator_targets() -> list[tuple[str, str]]:

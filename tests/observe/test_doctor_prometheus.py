@@ -19,7 +19,7 @@ def _scraping(twin: TwinProcess) -> LocalPrometheus:
     prom = LocalPrometheus([ScrapeTarget("twin", f"{twin.url}/metrics", twin.token, twin.ca_file)],
                            scrape_interval=1.0).start()  # fmt: skip
     prom.wait_for_targets()
-    time.sleep(1.5)
+    prom.wait_for_scrapes(1)  # one after the first: the series the first scrape's requests made are there too
     return prom
 
 

@@ -45,6 +45,14 @@ def test_lifecycle_against_the_twin(observed: observekit.Environment) -> None:
         token_file = workdir / "twin.token"
         assert token_file.read_text() == twin.token and oct(token_file.stat().st_mode & 0o777) == "0o600"
         assert str(prom.url).startswith("http://127.0.0.1:")
+        prom.wait_for_targets()
+        since = time.time()
+        prom.wait_for_scrapes(2, after=since)  # two scrapes that began after `since` are queryable
+        window = f"{int(time.time() - since) + 2}s"
+        raw = prom.client.instant(f'up{{job="twin"}}[{window}]').series[0].points  # the samples, as stored
+        assert len([t for t, _ in raw if t > since]) >= 2
+        with pytest.raises(PrometheusUnavailable, match=r"scraped \{'twin': 0\} times, not 1, within 0.5 s"):
+            prom.wait_for_scrapes(1, after=time.time() + 3600, timeout=0.5)
     assert not prom.running and not prom.client.ready()
     assert not workdir.exists()
     assert not _alive(pid)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from benchkit import clock
-from tests.run.conftest import REPO, events, load_summary, run_args
+from tests.run.conftest import REPO, events, load_summary, run_args, wait_for_events
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
@@ -26,16 +26,6 @@ def _start(twin, results: Path, *extra: str) -> subprocess.Popen[str]:  # type: 
     return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def _wait_for_run_start(results: Path, timeout: float = 60) -> Path:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        dirs = [p for p in results.iterdir() if p.is_dir()] if results.exists() else []
-        if dirs and b'"ev":"run_start"' in (dirs[0] / "events.jsonl").read_bytes():
-            return dirs[0]
-        time.sleep(0.1)
-    raise AssertionError("the run did not start")
-
-
 def _stages(run_dir: Path, name: str) -> list[dict[str, object]]:
     return [e for e in events(run_dir) if e["ev"] == "stage" and e["name"] == name]
 
@@ -45,8 +35,7 @@ def test_api_server_killed_mid_run_ends_the_run_after_the_grace(make_twin, tmp_p
     results = tmp_path / "runs"
     proc = _start(twin, results, "--jobs-per-min", "600", "--total-jobs", "200", "--app-seconds", "5",
                   "--api-grace", "20s")  # fmt: skip
-    run_dir = _wait_for_run_start(results)
-    time.sleep(8)
+    run_dir = wait_for_events(results, "submit", 40)  # well into the run: apps created, the first ones ending
     twin.kill()  # the API server dies without a word (SIGKILL)
     killed = time.monotonic()
     out, err = proc.communicate(timeout=120)
@@ -80,8 +69,7 @@ def test_api_server_back_within_the_grace_and_the_run_goes_on(make_twin, tmp_pat
     results = tmp_path / "runs"
     proc = _start(twin, results, "--jobs-per-min", "600", "--total-jobs", "120", "--app-seconds", "2",
                   "--scenario", "keep", "--timeout", "90")  # fmt: skip
-    run_dir = _wait_for_run_start(results)
-    time.sleep(4)
+    run_dir = wait_for_events(results, "submit", 20)
     twin.stop()
     time.sleep(14)  # within the default 2 min grace, long enough for the progress line to say it
     twin.start()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,9 @@ from tests.run.conftest import (
     only_run_dir,
     run_args,
     run_objects,
+    wait_for_events,
 )
+from tests.twin.helpers import wait_until
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]  # each test is a real `benchkit run` (10-30 s)
 
@@ -106,7 +107,7 @@ def test_watch_cuts_and_a_410_journal_exactly_the_servers_transitions(make_twin,
     cmd = [sys.executable, "-m", "benchkit", *run_args(twin, results, "--total-jobs", "90", "--jobs-per-min", "900",
            "--app-seconds", "5", "--scenario", "keep", "--no-cleanup", "--timeout", "60")]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    run_dir = _wait_for_events(results, "submit", 30)
+    run_dir = wait_for_events(results, "submit", 30)
     compacted = twin.admin("POST", "faults", {"api_latency_ms": 300, "compact": True, "cut_watches": True})
     assert int(compacted["compactedAt"]) > 0
     _, err = proc.communicate(timeout=120)
@@ -143,6 +144,11 @@ def test_watch_cuts_and_a_410_journal_exactly_the_servers_transitions(make_twin,
             assert how_seen[key] == "watch", (t, how_seen[key], windows)  # a watch was following: it saw it
 
 
+def _quiet(twin: Any) -> bool:
+    stats = twin.admin("GET", "stats")
+    return bool(stats["connections"] <= 1 and stats["writesInFlight"] == 0)
+
+
 def test_kill_9_mid_run_then_summarize_and_teardown(make_twin, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """benchkit dies without a word: the journal still accounts for every app, and teardown removes them all."""
     twin = make_twin()
@@ -151,10 +157,12 @@ def test_kill_9_mid_run_then_summarize_and_teardown(make_twin, tmp_path: Path) -
     cmd = [sys.executable, "-m", "benchkit", *run_args(twin, results, "--total-jobs", "400", "--jobs-per-min", "1200",
            "--app-seconds", "30", "--scenario", "keep", "--timeout", "60")]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    run_dir = _wait_for_events(results, "submit", 80)
+    run_dir = wait_for_events(results, "submit", 80)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
-    time.sleep(0.5)  # creates the server had already received have been stored
+    # creates the server had already received are stored: the dead client's connections are closed (the server
+    # reads what they held before it sees their end), no write is in flight; ours is the one connection left
+    wait_until(lambda: _quiet(twin), timeout=20, what="the killed run's connections to close")
     before = events(run_dir)
     summarized = benchkit("summarize", str(run_dir))
     assert summarized.returncode == 0, summarized.stderr
@@ -230,7 +238,7 @@ def test_ctrl_c_stops_submitting_finishes_tracking_and_cleans_up(make_twin, tmp_
     cmd = [sys.executable, "-m", "benchkit", *run_args(twin, results, "--total-jobs", "400", "--jobs-per-min", "1200",
            "--app-seconds", "2", "--scenario", "keep", "--timeout", "60")]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    run_dir = _wait_for_events(results, "submit", 40)
+    run_dir = wait_for_events(results, "submit", 40)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
@@ -261,19 +269,6 @@ def _blind_windows(watch: list[dict[str, Any]]) -> dict[str, list[tuple[int, int
     return windows
 
 
-def _wait_for_events(results: Path, kind: str, count: int, timeout: float = 90) -> Path:
-    """The run folder, once its journal holds `count` events of `kind`."""
-    deadline = time.monotonic() + timeout
-    needle = f'"ev":"{kind}"'.encode()
-    while time.monotonic() < deadline:
-        dirs = [p for p in results.iterdir() if p.is_dir()] if results.exists() else []
-        path = dirs[0] / "events.jsonl" if dirs else None
-        if path is not None and path.exists() and path.read_bytes().count(needle) >= count:
-            return dirs[0]
-        time.sleep(0.1)
-    raise AssertionError(f"no {count} {kind} events within {timeout} s")
-
-
 def test_twin_restart_mid_run_reconnects_and_finishes(make_twin, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The API server goes away mid-run and comes back with its objects: no job lost, none created twice."""
     twin = make_twin()  # its state dir keeps objects, resourceVersions, token and CA across the restart
@@ -281,7 +276,7 @@ def test_twin_restart_mid_run_reconnects_and_finishes(make_twin, tmp_path: Path)
     cmd = [sys.executable, "-m", "benchkit", *run_args(twin, results, "--total-jobs", "240", "--jobs-per-min", "600",
            "--app-seconds", "2", "--scenario", "keep", "--timeout", "60")]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    run_dir = _wait_for_events(results, "submit", 60)
+    run_dir = wait_for_events(results, "submit", 60)
     twin.restart()
     _, err = proc.communicate(timeout=150)
     assert proc.returncode == 0, err

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -84,3 +85,16 @@ def run_objects(twin: TwinProcess, run_id: str) -> dict[str, list[dict[str, Any]
             assert status == 200, body
             out[kind] += body["items"]
     return out
+
+
+def wait_for_events(results: Path, kind: str, count: int, timeout: float = 90) -> Path:
+    """The run folder, once its journal holds `count` events of `kind`."""
+    deadline = time.monotonic() + timeout
+    needle = f'"ev":"{kind}"'.encode()
+    while time.monotonic() < deadline:
+        dirs = [p for p in results.iterdir() if p.is_dir()] if results.exists() else []
+        path = dirs[0] / "events.jsonl" if dirs else None
+        if path is not None and path.exists() and path.read_bytes().count(needle) >= count:
+            return dirs[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no {count} {kind} events within {timeout} s")

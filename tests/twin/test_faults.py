@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import ssl
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -122,3 +123,21 @@ def test_the_kubernetes_client_sees_429_and_500(faulty: TwinProcess) -> None:
         except urllib3.exceptions.HTTPError:
             statuses["reset"] += 1
     assert statuses[429] and statuses[500]
+
+
+def test_stats_count_open_connections_and_writes_in_flight() -> None:
+    """What a test waits on instead of a fixed sleep: a client's connections closed, its writes done."""
+    with make_twin(nodes=1, api_latency_ms=1000) as slow:
+        assert {k: slow.admin("GET", "stats")[k] for k in ("connections", "writesInFlight")} == {
+            "connections": 1,  # the stats request's own
+            "writesInFlight": 0,
+        }
+        outcome: list[str] = []
+        writer = threading.Thread(target=lambda: outcome.append(_post(slow, "in-flight")))
+        writer.start()
+        wait_until(lambda: slow.admin("GET", "stats")["writesInFlight"] == 1, what="the create to be in flight")
+        assert slow.admin("GET", "stats")["connections"] == 2
+        writer.join(timeout=30)
+        assert outcome == ["201"]
+        wait_until(lambda: slow.admin("GET", "stats")["connections"] == 1, what="the writer's connection to close")
+        assert slow.admin("GET", "stats")["writesInFlight"] == 0
