@@ -190,12 +190,22 @@ def test_operator_start_time_is_exported(twin: TwinProcess) -> None:
     assert start[1] >= samples["benchkit_twin_process_start_time_seconds"][0][1] - 5
 
 
+def _all_ready(k8s: Clients) -> list[str] | None:
+    """The node names, sorted, once every node's Ready condition is True (else None)."""
+    items = k8s.core.list_node().items
+    ready = [n.metadata.name for n in items
+             if any(c.type == "Ready" and c.status == "True" for c in (n.status.conditions or []))]  # fmt: skip
+    return sorted(ready) if len(ready) == len(items) else None
+
+
 def test_exporter_series_have_the_real_names_labels_and_types(twin: TwinProcess, k8s: Clients) -> None:
     """kube-state-metrics v2 (docs/metrics/workload/pod-metrics.md, cluster/node-metrics.md) and the kubelet's
     cAdvisor working set, derived from the twin's store and model."""
     run = uuid.uuid4().hex[:10]
     k8s.create_app("spark-team-a", app("exp-1", run, seconds=30))
     wait_until(lambda: state(k8s.get_app("spark-team-a", "exp-1")) == "RUNNING", what="RUNNING")
+    # nodes added by an earlier scale-up join NotReady and turn Ready within a second: compare once all are Ready
+    nodes = wait_until(lambda: _all_ready(k8s), what="every node Ready")
     types = _types(twin)
     assert types["kube_pod_status_phase"] == types["kube_node_status_condition"] == "gauge"
     assert types["container_memory_working_set_bytes"] == "gauge"
@@ -205,7 +215,7 @@ def test_exporter_series_have_the_real_names_labels_and_types(twin: TwinProcess,
     assert driver == {"Pending": 0, "Succeeded": 0, "Failed": 0, "Unknown": 0, "Running": 1}
     ready = [labels["node"] for labels, v in samples["kube_node_status_condition"]
              if labels["condition"] == "Ready" and labels["status"] == "true" and v == 1]  # fmt: skip
-    assert len(ready) == len(k8s.core.list_node().items) > 0
+    assert sorted(ready) == nodes and nodes
     (memory,) = [v for labels, v in samples["container_memory_working_set_bytes"]
                  if labels["container"] == "spark-operator-controller"]  # fmt: skip
     assert memory == samples["process_resident_memory_bytes"][0][1]
