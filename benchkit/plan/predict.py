@@ -126,6 +126,16 @@ def _notes(settings: RunSettings, shape: StackShape, result: SimResult, prices: 
     need = result.peak_nodes_needed.get("bench", 0)
     if need > shape.bench_nodes:
         notes.append(f"the run needs {need} bench nodes at its peak but has {shape.bench_nodes}: pods wait for nodes")
+    elsewhere = {g: n for g, n in result.peak_nodes_needed.items() if g != "bench" and n}
+    if elsewhere:
+        groups = ", ".join(f"{n} {g}" for g, n in sorted(elsewhere.items()))
+        why = (
+            ": with --webhook off the template's node selector and tolerations, which only the operator's webhook "
+            "applies, are missing; use --spark-template without-webhook"
+            if settings.webhook == "off"
+            else ""
+        )
+        notes.append(f"the run's pods are placed off the bench group and need {groups} node(s) at their peak{why}")
     rate = result.processed_per_min
     if settings.ramp is None and rate is not None and settings.jobs_per_min > rate * 1.05:
         backlog = math.ceil(settings.total - rate * settings.total / settings.jobs_per_min)

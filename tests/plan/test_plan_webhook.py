@@ -24,3 +24,14 @@ def test_plan_with_the_webhook_off_processes_faster(capsys: pytest.CaptureFixtur
     assert on["final_states"] == off["final_states"] == {"COMPLETED": 600}
     assert off["processed_per_min"] > on["processed_per_min"]  # each spark-submit no longer waits on admission
     assert off["last_start_s"] < on["last_start_s"]
+    assert not any("off the bench group" in n for n in on["notes"] + off["notes"])  # both placed on bench nodes
+
+
+def test_plan_says_why_a_with_webhook_template_lands_off_the_bench_group(capsys: pytest.CaptureFixture[str]) -> None:
+    """The default (with-webhook) template without the webhook: no bench toleration or node selector, so the pods
+    go to the core group (kubeflow/spark-operator v2.1.0 internal/webhook/sparkpod_defaulter.go applies them)."""
+    off = plan_json(capsys, "--total-jobs", "60", "--jobs-per-min", "600", "--app-seconds", "30", "--webhook", "off")
+    assert off["peak_nodes_needed"].get("core", 0) > 0 and "bench" not in off["peak_nodes_needed"]
+    (note,) = [n for n in off["notes"] if "off the bench group" in n]
+    assert f"need {off['peak_nodes_needed']['core']} core node(s)" in note
+    assert note.endswith("use --spark-template without-webhook")
