@@ -3,6 +3,7 @@ progress line's outage part, without a cluster."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -131,3 +132,36 @@ def test_api_grace_is_a_duration_and_must_be_positive() -> None:
         run_settings.build(overrides={"api_grace": "0"})
     with pytest.raises(ConfigError, match=r"^api-grace: expected a duration such as 90s"):
         run_settings.build(overrides={"api_grace": "soon"})
+
+
+def _kind(step: object) -> str:
+    return "hold" if getattr(step, "hold", None) else "at_end" if getattr(step, "end", None) else "do"
+
+
+def test_docs_run_md_gives_the_lifecycle_as_declared() -> None:
+    """docs/run.md "Where to change the lifecycle" lists the steps by kind, the starting and the unwinding order;
+    all three follow the one list, so a step added to it without the doc fails here."""
+    text = " ".join((Path(__file__).resolve().parents[2] / "docs" / "run.md").read_text().split())
+
+    def listed(body: str) -> list[str]:
+        """Names in order; a parenthesised group (at_end steps, written in the order they act) is reversed, as
+        `run.ends()` declares it."""
+        out: list[str] = []
+        group: list[str] | None = None
+        for raw in body.split(","):
+            name = raw.strip("() ")
+            if raw.strip().startswith("("):
+                group = []
+            (out if group is None else group).append(name)
+            if raw.strip().endswith(")") and group is not None:
+                out += reversed(group)
+                group = None
+        return out
+
+    starting = listed(text.split("Starting order: ", 1)[1].split(". Unwinding", 1)[0])
+    assert starting == [s.name for s in orchestrate.LIFECYCLE]
+    assert listed(text.split("(`run.UNWIND`): ", 1)[1].split(". A failing", 1)[0]) == orchestrate.UNWIND
+    for kind in ("do", "hold", "at_end"):
+        line = re.split(r"\);|\)\.", text.split(f"- `{kind}(name, ", 1)[1], maxsplit=1)[0]  # "...: in order (a, b"
+        names = {n.split(" (")[0].strip("() ") for n in line.split(" (", 1)[1].split(", ")}
+        assert names == {s.name for s in orchestrate.LIFECYCLE if _kind(s) == kind}, kind
