@@ -2,11 +2,13 @@
 `ReadRequest` (plain data, every parameter checked); `Reader` serves one from the store. No web server here:
 the HTTP layer (`api.py`) only writes what `Reader` returns.
 
-Failures are `ApiFailure`s: a bad selector or parameter is 400 (kube-apiserver answers a bad
-resourceVersionMatch with 422 Invalid ListOptions: apiserver `pkg/endpoints/handlers/get.go` over apimachinery
-`pkg/apis/meta/internalversion/validation/validation.go`, stored copies read; the twin does not), a list at a
-compacted resourceVersion 410, one ahead of the store 504 after the watch cache's wait; a watch that cannot be
-served is 200 with one ERROR event.
+Failures are `ApiFailure`s: a selector or parameter that does not parse is 400; list options that parse but do
+not go together (resourceVersionMatch without resourceVersion, or with continue, ...) are 422 Invalid ListOptions,
+as kube-apiserver checks them before reading (kubernetes/apiserver v0.31.0 to v0.33.0
+`pkg/endpoints/handlers/get.go` ListResource: `errors.NewInvalid(ListOptions.meta.k8s.io, "", errs)` over
+kubernetes/apimachinery v0.31.0 to v0.33.0 `pkg/apis/meta/internalversion/validation/validation.go`
+ValidateListOptions); a list at a compacted resourceVersion 410, one ahead of the store 504 after the watch cache's
+wait; a watch that cannot be served is 200 with one ERROR event.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from benchkit.twin import bodies, listing, tables, watch
 from benchkit.twin.record import Event, Record
 from benchkit.twin.routes import TRUE, Reply, Route
 from benchkit.twin.selectors import EVERYTHING, NO_FIELDS, FieldSelector, LabelSelector, parse_fields, parse_labels
-from benchkit.twin.status import ApiFailure, bad_request, expired_status, gone, not_found, too_large
+from benchkit.twin.status import ApiFailure, bad_request, expired_status, gone, invalid, not_found, too_large
 from benchkit.twin.store import ADDED, Store
 
 FIELDS = {
@@ -39,7 +41,7 @@ FIELDS = {
 READS = ("GET", "LIST", "WATCH")
 STREAM_LISTS_OVER = 1 << 20  # bytes (estimated): bigger lists are written in pieces of this size
 TOO_LARGE_WAIT_S = 3.0  # kube-apiserver's watch cache blockTimeout for a resourceVersion it has not reached
-_MATCHES = (None, "", "NotOlderThan", "Exact")
+_MATCHES = ("Exact", "NotOlderThan")
 
 
 @dataclass(frozen=True)
@@ -79,29 +81,81 @@ def parse(verb: str, route: Route, query: Mapping[str, str], accept: str = "") -
     if verb == "GET":
         return ReadRequest(verb, route, table, include)
     labels, fields = selectors(route, query)
-    rv_text = query.get("resourceVersion")
+    rv_text = query.get("resourceVersion") or ""
     if verb == "WATCH":
         rv = bodies.int_param(rv_text, "resourceVersion") if rv_text else None
-        seconds = query.get("timeoutSeconds")
+        seconds_text = query.get("timeoutSeconds")
+        seconds = bodies.int_param(seconds_text, "timeoutSeconds") if seconds_text else None
+        _check_list_options(verb, query)
         return ReadRequest(verb, route, table, include, labels, fields, resource_version=rv,
                            bookmarks=query.get("allowWatchBookmarks") in TRUE,
                            initial=query.get("sendInitialEvents") in TRUE,
-                           timeout=float(seconds) if seconds else None)  # fmt: skip
+                           timeout=float(seconds) if seconds is not None else None)  # fmt: skip
     limit = bodies.int_param(query.get("limit"), "limit")
+    _check_list_options(verb, query)
     if token := query.get("continue"):
-        if rv_text not in (None, ""):
+        if rv_text not in ("", "0"):  # etcd3 store.go resolveGetListRev (v0.31.0), storage/interfaces.go (v0.33.0)
             raise bad_request("specifying resource version is not allowed when using continue")
         return ReadRequest(verb, route, table, include, labels, fields, limit, listing.parse_continue(token))
-    match = query.get("resourceVersionMatch")
-    if match not in _MATCHES:
-        raise bad_request(f'resourceVersionMatch: Unsupported value: "{match}"')
-    if rv_text in (None, ""):
-        if match:
-            raise bad_request("resourceVersionMatch is forbidden unless resourceVersion is provided")
+    if not rv_text:
         return ReadRequest(verb, route, table, include, labels, fields, limit)
     rv = bodies.int_param(rv_text, "resourceVersion")
     return ReadRequest(verb, route, table, include, labels, fields, limit, resource_version=rv,
-                       exact=match == "Exact")  # fmt: skip
+                       exact=query.get("resourceVersionMatch") == "Exact")  # fmt: skip
+
+
+def _check_list_options(verb: str, query: Mapping[str, str]) -> None:
+    """422 Invalid ListOptions for options that do not go together, every reason at once, in ValidateListOptions'
+    order (apimachinery v0.31.0 `pkg/apis/meta/internalversion/validation/validation.go`; the same at v0.33.0).
+    The WatchList feature gate's own check (sendInitialEvents on a watch) is not modelled: the twin serves it."""
+    match = query.get("resourceVersionMatch") or ""
+    initial = "sendInitialEvents" in query  # a *bool in ListOptions: set, whatever its value
+    causes = _watch_causes(match, initial, query) if verb == "WATCH" else _list_causes(match, initial, query)
+    if causes:
+        raise invalid("ListOptions", "meta.k8s.io", "", causes)
+
+
+def _watch_causes(match: str, initial: bool, query: Mapping[str, str]) -> list[dict[str, str]]:
+    causes = []
+    if initial and match != "NotOlderThan":
+        causes.append(_forbidden("sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"))
+    if match:
+        if not initial:
+            why = "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"
+            causes.append(_forbidden(why))
+        if match != "NotOlderThan":
+            causes.append(_unsupported(match, ("NotOlderThan",)))
+        if query.get("continue"):
+            causes.append(_forbidden("resourceVersionMatch is forbidden when continue is provided"))
+    return causes
+
+
+def _list_causes(match: str, initial: bool, query: Mapping[str, str]) -> list[dict[str, str]]:
+    causes = []
+    if match:
+        if not query.get("resourceVersion"):
+            causes.append(_forbidden("resourceVersionMatch is forbidden unless resourceVersion is provided"))
+        if query.get("continue"):
+            causes.append(_forbidden("resourceVersionMatch is forbidden when continue is provided"))
+        if match not in _MATCHES:
+            causes.append(_unsupported(match, (*_MATCHES, "")))
+        if match == "Exact" and query.get("resourceVersion") == "0":
+            causes.append(_forbidden('resourceVersionMatch "exact" is forbidden for resourceVersion "0"'))
+    if initial:
+        causes.append(_forbidden("sendInitialEvents is forbidden for list", "sendInitialEvents"))
+    return causes
+
+
+def _forbidden(detail: str, field: str = "resourceVersionMatch") -> dict[str, str]:
+    """field.Forbidden as a Status cause (`ErrorBody()`: the type, then the detail)."""
+    return {"reason": "FieldValueForbidden", "message": f"Forbidden: {detail}", "field": field}
+
+
+def _unsupported(value: str, supported: tuple[str, ...]) -> dict[str, str]:
+    """field.NotSupported as a Status cause: the value and the supported ones, each Go-quoted."""
+    listed = ", ".join(f'"{v}"' for v in supported)
+    return {"reason": "FieldValueNotSupported", "field": "resourceVersionMatch",
+            "message": f'Unsupported value: "{value}": supported values: {listed}'}  # fmt: skip
 
 
 def existing(store: Store, route: Route) -> Record:

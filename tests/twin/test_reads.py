@@ -4,8 +4,11 @@ Upstream, for the list checks asserted here: kubernetes/kubernetes `staging/src/
 store.go` `GetList` (the stored copy read: commit 00319881a809400fd88feac10e724a9e4afae4d9): a continue token
 with a resourceVersion other than "" or "0" is a 400 BadRequest "specifying resource version is not allowed when
 using continue"; a token that does not decode is a 400 BadRequest; `remainingItemCount` is set only without a
-selector. (kube-apiserver answers a bad resourceVersionMatch with 422 Invalid, the twin 400: not asserted here,
-see reads.py.)
+selector. List options that parse but do not go together are a 422 Invalid `ListOptions.meta.k8s.io ""` with
+one cause per reason: kubernetes/apimachinery v0.31.0 `pkg/apis/meta/internalversion/validation/validation.go`
+(ValidateListOptions, validateWatchOptions; unchanged at v0.33.0), `pkg/api/errors/errors.go` NewInvalid and
+`pkg/util/validation/field/errors.go` (the messages), as kubernetes/apiserver v0.31.0
+`pkg/endpoints/handlers/get.go` answers them.
 A watch from a compacted version is 200 and one ERROR event holding a 410 Expired Status, as
 kube-apiserver's watch cache answers it (tests/twin/test_watch.py drives the same through the real client).
 """
@@ -79,7 +82,8 @@ def test_parse_reads_every_list_parameter() -> None:
 
 def test_parse_reads_every_watch_parameter() -> None:
     req = reads.parse("WATCH", _route(), {"resourceVersion": "12", "allowWatchBookmarks": "true",
-                                          "sendInitialEvents": "1", "timeoutSeconds": "30"})  # fmt: skip
+                                          "sendInitialEvents": "1", "resourceVersionMatch": "NotOlderThan",
+                                          "timeoutSeconds": "30"})  # fmt: skip
     assert (req.verb, req.resource_version, req.bookmarks, req.initial, req.timeout) == ("WATCH", 12, True, True, 30.0)
     quiet = reads.parse("WATCH", _route(), {"allowWatchBookmarks": "false", "resourceVersion": ""})
     assert (quiet.resource_version, quiet.bookmarks, quiet.initial, quiet.timeout) == (None, False, False, None)
@@ -113,6 +117,58 @@ def test_a_bad_list_parameter_is_a_400_bad_request(query: dict[str, str], messag
     assert message in failure.message
     body = orjson.loads(failure.to_bytes())
     assert body["kind"] == "Status" and body["status"] == "Failure" and body["code"] == 400
+
+
+FORBIDDEN_NO_RV = "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"
+FORBIDDEN_CONTINUE = "Forbidden: resourceVersionMatch is forbidden when continue is provided"
+WATCH_NEEDS_INITIAL = "Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"
+
+
+@pytest.mark.parametrize(
+    ("verb", "query", "causes"),
+    [
+        ("LIST", {"resourceVersionMatch": "Exact"}, [("resourceVersionMatch", FORBIDDEN_NO_RV)]),
+        ("LIST", {"resourceVersionMatch": "Latest", "resourceVersion": "5"},
+         [("resourceVersionMatch", 'Unsupported value: "Latest": supported values: "Exact", "NotOlderThan", ""')]),
+        ("LIST", {"resourceVersionMatch": "NotOlderThan", "continue": listing.encode_continue(3, "ns/a")},
+         [("resourceVersionMatch", FORBIDDEN_NO_RV), ("resourceVersionMatch", FORBIDDEN_CONTINUE)]),
+        ("LIST", {"resourceVersionMatch": "Exact", "resourceVersion": "0"},
+         [("resourceVersionMatch", 'Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"')]),
+        ("LIST", {"sendInitialEvents": "false"},
+         [("sendInitialEvents", "Forbidden: sendInitialEvents is forbidden for list")]),
+        ("WATCH", {"sendInitialEvents": "true"}, [("resourceVersionMatch",
+         "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan")]),
+        ("WATCH", {"resourceVersionMatch": "Exact", "resourceVersion": "5"},
+         [("resourceVersionMatch", WATCH_NEEDS_INITIAL),
+          ("resourceVersionMatch", 'Unsupported value: "Exact": supported values: "NotOlderThan"')]),
+    ],
+)  # fmt: skip
+def test_list_options_that_do_not_go_together_are_a_422_invalid_list_options(
+    verb: str, query: dict[str, str], causes: list[tuple[str, str]]
+) -> None:
+    failure = _failure(reads.parse, verb, _route(), query)
+    body = orjson.loads(failure.to_bytes())
+    assert (body["code"], body["reason"], body["status"]) == (422, "Invalid", "Failure")
+    details = body["details"]
+    assert (details["kind"], details["group"], details["name"]) == ("ListOptions", "meta.k8s.io", "")
+    assert [(c["field"], c["message"]) for c in details["causes"]] == causes
+    assert {c["reason"] for c in details["causes"]} <= {"FieldValueForbidden", "FieldValueNotSupported"}
+    listed = [f"{field}: {message}" for field, message in causes]
+    expected = listed[0] if len(listed) == 1 else "[" + ", ".join(listed) + "]"
+    assert body["message"] == f'ListOptions.meta.k8s.io "" is invalid: {expected}'
+
+
+def test_options_that_go_together_are_served() -> None:
+    """A continue with resourceVersion "0" (etcd3 store.go resolveGetListRev at apiserver v0.31.0 lets "0" pass);
+    a watch list's sendInitialEvents with resourceVersionMatch=NotOlderThan."""
+    token = listing.encode_continue(3, "ns/a")
+    assert reads.parse("LIST", _route(), {"continue": token, "resourceVersion": "0"}).cont == listing.parse_continue(
+        token
+    )
+    watch_list = reads.parse("WATCH", _route(), {"sendInitialEvents": "true", "resourceVersionMatch": "NotOlderThan"})
+    assert watch_list.initial
+    bad = _failure(reads.parse, "WATCH", _route(), {"timeoutSeconds": "soon"})  # a parameter that does not parse
+    assert (bad.code, bad.reason) == (400, "BadRequest") and "timeoutSeconds" in bad.message
 
 
 def test_a_watch_checks_its_selectors_and_version_too() -> None:
@@ -240,6 +296,7 @@ def test_a_watch_starts_with_the_objects_or_the_events_since_its_version() -> No
     opened.close()
     assert opened.watcher not in store.coll(CONFIGMAPS).watchers
     initial = asyncio.run(reader.watch(reads.parse("WATCH", _route(), {"sendInitialEvents": "true",
+                                                                       "resourceVersionMatch": "NotOlderThan",
                                                                        "allowWatchBookmarks": "true",
                                                                        "timeoutSeconds": "9"})))  # fmt: skip
     events = _lines(initial)
