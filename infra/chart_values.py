@@ -24,7 +24,10 @@ DASHBOARD_LABEL_VALUE = "1"
 KUBE_API_MIN_VERSION = (2, 5, 1)
 """controller.kubeAPIQPS/kubeAPIBurst: first in kubeflow/spark-operator v2.5.1 charts/spark-operator-chart/values.yaml
 (v2.5.0's has neither; v2.5.1's templates/controller/deployment.yaml passes them as --kube-api-qps/--kube-api-burst)."""
-START_LATENCY_BUCKETS_MIN_VERSION = (2, 5, 0)
+START_LATENCY_BUCKETS_MIN_VERSION = (2, 1, 1)
+"""prometheus.metrics.jobStartLatencyBuckets: first in kubeflow/spark-operator v2.1.1
+charts/spark-operator-chart/values.yaml, passed by its templates/controller/deployment.yaml as
+--metrics-job-start-latency-buckets (v2.1.0's chart has neither)."""
 
 
 def spark_operator_values(

@@ -29,8 +29,9 @@ DEFAULT_SPARK_NAMESPACES = ("spark-team-a", "spark-team-b", "spark-team-c")
 # 2.1.0's values.yaml is vendored (third_party/upstream/), so none of these is checked against a real file:
 # they are set only with allowUnverifiedChartValues (docs/infra.md, "Spark Operator chart 2.1.0 by default").
 # kubeflow/spark-operator charts/spark-operator-chart/values.yaml: controller.kubeAPIQPS/kubeAPIBurst first appear
-# at tag v2.5.1 (absent at v2.5.0); prometheus.metrics.jobStartLatencyBuckets at v2.1.1 (gate kept at 2.5.0).
-NEWER_CHART_MIN = {"kubeApiQps": "2.5.1", "kubeApiBurst": "2.5.1", "startLatencyBuckets": "2.5.0"}
+# at tag v2.5.1 (absent at v2.5.0); prometheus.metrics.jobStartLatencyBuckets at v2.1.1 (absent at v2.1.0, whose
+# binary has the --metrics-job-start-latency-buckets flag but whose chart does not pass it).
+NEWER_CHART_MIN = {"kubeApiQps": "2.5.1", "kubeApiBurst": "2.5.1", "startLatencyBuckets": "2.1.1"}
 NEWER_CHART_VALUE = {
     "kubeApiQps": "controller.kubeAPIQPS",
     "kubeApiBurst": "controller.kubeAPIBurst",

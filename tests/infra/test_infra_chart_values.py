@@ -23,7 +23,7 @@ KPS_CHART = yaml.safe_load((UPSTREAM / "kube-prometheus-stack-88.5.3" / "values.
 # chart passes them through. Kept to the minimum placement needs; see docs/infra.md.
 KPS_SUBCHART_KEYS = {"grafana.nodeSelector", "grafana.tolerations", "grafana.resources", "grafana.service.type"}
 # Spark Operator keys that only newer charts have: no newer values.yaml is vendored, so infra sets them only for
-# chart versions >= 2.5.0 (2.5.1 for the API limits) and only with allowUnverifiedChartValues
+# chart versions >= 2.1.1 (2.5.1 for the API limits) and only with allowUnverifiedChartValues
 # (tests/infra/test_infra_settings.py).
 OPERATOR_NEWER_KEYS = {
     "controller.kubeAPIQPS",
@@ -98,6 +98,16 @@ def test_kube_api_limits_start_at_chart_2_5_1() -> None:
     assert "kubeAPIBurst" not in _operator_values(chart_version="2.5.0")["controller"]
     assert _operator_values(chart_version="2.5.1")["controller"]["kubeAPIQPS"] == 100
     assert _operator_values(chart_version="2.5.1")["controller"]["kubeAPIBurst"] == 200
+
+
+def test_start_latency_buckets_start_at_chart_2_1_1() -> None:
+    """kubeflow/spark-operator charts/spark-operator-chart/values.yaml: prometheus.metrics.jobStartLatencyBuckets is
+    absent at tag v2.1.0 and present at v2.1.1, whose templates/controller/deployment.yaml passes it as
+    --metrics-job-start-latency-buckets (read with `git show v2.1.0:... / v2.1.1:...`)."""
+    assert "jobStartLatencyBuckets" not in _operator_values(chart_version="2.1.0")["prometheus"]["metrics"]
+    for version in ("2.1.1", "2.5.0"):
+        metrics = _operator_values(chart_version=version)["prometheus"]["metrics"]
+        assert metrics["jobStartLatencyBuckets"] == "30,60,3600"
 
 
 def test_values_the_stack_registers_are_chart_keys(default_stack) -> None:  # type: ignore[no-untyped-def]

@@ -84,7 +84,7 @@ def test_newer_chart_values_unchecked_against_a_real_values_yaml_need_the_overri
             "kubeApiBurst",
             "needs sparkOperatorChartVersion >= 2.5.1",
         ),
-        ({"startLatencyBuckets": "60,30"}, "startLatencyBuckets", "needs sparkOperatorChartVersion >= 2.5.0"),
+        ({"startLatencyBuckets": "60,30"}, "startLatencyBuckets", "needs sparkOperatorChartVersion >= 2.1.1"),
         (
             {"sparkOperatorChartVersion": "2.5.2", "startLatencyBuckets": "60,30", "allowUnverifiedChartValues": "1"},
             "startLatencyBuckets",
