@@ -7,7 +7,6 @@ operator picked up all but a small tolerance of the apps that arrived during the
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -38,54 +37,54 @@ def analyse(records: list[AppRecord], facts: RunFacts) -> Saturation | None:
         end = min(t0 + steps[i + 1][0], last_sent) if i + 1 < len(steps) else last_sent
         planned_len = (steps[i + 1][0] - start_s) if i + 1 < len(steps) else None
         complete = end > start and (planned_len is None or end - start >= MIN_COMPLETE * planned_len)
-        row = _step(created, acks, picked, start, end)
-        held = complete and row.picked_up >= row.arrivals - row.tolerance
+        row = _step(created, acks, picked, (per_min, t0, start, end), complete)
         if complete and saturated_at is None:
-            if held:
+            if row.held:
                 sustained = per_min
             else:
                 saturated_at = per_min
-        table.append(SaturationStep(per_min, _round(start - t0), _round(end - t0), row.arrivals, row.picked_up,
-                                    row.pickup_lag_s, row.tolerance, row.backlog_start, row.backlog_mid,
-                                    row.backlog_end, complete, held))  # fmt: skip
+        table.append(row)
     return Saturation(sustained, saturated_at, table)
 
 
-@dataclass(frozen=True)
-class _Window:
-    arrivals: int
-    picked_up: int
-    pickup_lag_s: float | None
-    tolerance: float
-    backlog_start: int
-    backlog_mid: int
-    backlog_end: int
-
-
-def _step(created: list[AppRecord], acks: np.ndarray, picked: np.ndarray, start: float, end: float) -> _Window:
+def _step(
+    created: list[AppRecord],
+    acks: np.ndarray,
+    picked: np.ndarray,
+    where: tuple[float, float, float, float],
+    complete: bool,
+) -> SaturationStep:
     """Arrivals in (start, end], and pick-ups in the same window lagged by their median pick-up delay.
+    `where`: the step's offered rate per minute, the run's t0, the step's start and end (monotonic seconds).
 
     When the operator keeps up, every arrival is picked up one delay later, so the lagged window holds as
     many pick-ups as the step had arrivals. When it does not, no window as long as the step holds more
     than the operator's capacity times the step's length, whatever the lag.
     """
+    per_min, t0, start, end = where
     delays = [(r.processed - r.ack) if r.processed is not None else math.inf
               for r in created if r.ack is not None and start < r.ack <= end]  # fmt: skip
     arrivals = len(delays)
     lag = float(np.median(delays)) if delays else 0.0  # never picked up counts as infinitely late
     picked_up = _count(picked, start + lag, end + lag) if math.isfinite(lag) else 0
+    tolerance = _round(max(TOLERANCE[0], TOLERANCE[1] * arrivals), 1)
 
     def backlog(t: float) -> int:
         return _count(acks, -math.inf, t) - _count(picked, -math.inf, t)
 
-    return _Window(
+    return SaturationStep(
+        per_min=per_min,
+        start_s=_round(start - t0),
+        end_s=_round(end - t0),
         arrivals=arrivals,
         picked_up=picked_up,
         pickup_lag_s=_round(lag) if math.isfinite(lag) else None,
-        tolerance=_round(max(TOLERANCE[0], TOLERANCE[1] * arrivals), 1),
+        tolerance=tolerance,
         backlog_start=backlog(start),
         backlog_mid=backlog((start + end) / 2),
         backlog_end=backlog(end),
+        complete=complete,
+        held=complete and picked_up >= arrivals - tolerance,
     )
 
 
