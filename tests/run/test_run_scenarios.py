@@ -127,4 +127,21 @@ def test_embedded_twin_says_so_first_and_runs(tmp_path: Path) -> None:
     assert s["jobs"]["completed"] == 12 and s["cleanup"] == {"deleted": 0, "remaining": 0}
     m = json.loads((run_dir / "manifest.json").read_text())
     assert m["embedded_twin"]["operator_workers"] == 4 and m["embedded_twin"]["nodes"] == 10
+    assert m["embedded_twin"]["webhook"] is True and proc.stderr.splitlines()[0].endswith("webhook on)")  # default
     assert f"results: {run_dir}" in proc.stdout
+
+
+def test_embedded_twin_with_the_webhook_off_records_it(tmp_path: Path) -> None:
+    """The webhook's absence is in the manifest (what `benchkit compare` diffs). The run's metrics/ would say
+    nothing either way: no collection profile queries the admission series; tests/twin/test_exporter_metrics.py
+    checks that the twin does not export it with the webhook off."""
+    results = tmp_path / "runs"
+    proc = benchkit("run", "--webhook", "off", "--total-jobs", "12", "--jobs-per-min", "1200", "--app-seconds", "1",
+                    "--nodes", "4", "--prometheus-url", "off", "--results-dir", str(results),
+                    "--timeout", "60")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines()[0].endswith("webhook off)")
+    run_dir = only_run_dir(results)
+    assert load_summary(run_dir)["jobs"]["completed"] == 12
+    m = json.loads((run_dir / "manifest.json").read_text())
+    assert m["embedded_twin"]["webhook"] is False and m["settings"]["webhook"] == "off"

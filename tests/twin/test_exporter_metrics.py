@@ -3,7 +3,8 @@ labels, and values that move under load. Read at tags: kubernetes/apiserver v0.3
 staging mirror of kubernetes/kubernetes 1.31 to 1.33) pkg/endpoints/metrics/metrics.go,
 pkg/storage/etcd3/metrics/metrics.go and pkg/util/flowcontrol/metrics/metrics.go; prometheus/node_exporter v1.12.1
 (the appVersion of chart prometheus-node-exporter-4.56.1, which kube-prometheus-stack-88.5.3 pins)
-collector/cpu_common.go and collector/cpu_linux.go."""
+collector/cpu_common.go and collector/cpu_linux.go; the webhook admission series: kubernetes/apiserver
+pkg/admission/metrics/metrics.go at the same three tags."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ Samples = list[tuple[dict[str, str], float]]
 SEATS = "apiserver_flowcontrol_current_executing_seats"
 REJECTED = "apiserver_flowcontrol_rejected_requests_total"
 NODE_CPU = "node_cpu_seconds_total"
+# kubernetes/apiserver v0.31.0, v0.32.0 and v0.33.0 pkg/admission/metrics/metrics.go: namespace apiserver, subsystem
+# admission, webhook_admission_duration_seconds, a histogram labelled name, type, operation, rejected
+ADMISSION = "apiserver_admission_webhook_admission_duration_seconds"
 USER = ("global-default", "global-default")
 # kube-apiserver's families, types and label names, the same at kubernetes/apiserver v0.31.0, v0.32.0 and v0.33.0:
 # pkg/endpoints/metrics/metrics.go requestCounter, requestLatencies, longRunningRequestsGauge, WatchEvents;
@@ -193,3 +197,28 @@ def test_node_busy_seconds_follow_running_pods_cpu_requests(twin: TwinProcess, k
         assert busy * (t2 - t1) - 1e-6 <= _busy(after) - _busy(before) <= busy * (t3 - t0) + 1e-6
     assert _busy(after) > _busy(before)
     assert after[("0", "user")] - before[("0", "user")] > 0
+
+
+def _admissions_after_an_app(twin: TwinProcess, k8s: Clients) -> tuple[float, dict[str, str], dict[str, Samples]]:
+    """(admission count before, TYPEs, samples) around one app whose driver and executor pods were created."""
+    before = sum(v for _, v in _scrape(twin)[1].get(f"{ADMISSION}_count", []))
+    name = f"adm-{uuid.uuid4().hex[:8]}"
+    k8s.create_app("spark-team-a", app(name, name, seconds=0.2))
+    wait_until(lambda: state(k8s.get_app("spark-team-a", name)) == "COMPLETED", what="app completed")
+    return (before, *_scrape(twin))
+
+
+def test_each_pod_create_is_a_webhook_admission_sample_while_the_webhook_is_on(twin: TwinProcess, k8s: Clients) -> None:
+    assert twin.options.webhook == "on"
+    before, types, samples = _admissions_after_an_app(twin, k8s)
+    assert types[ADMISSION] == "histogram"
+    assert {frozenset(lbl) for lbl, _ in samples[f"{ADMISSION}_count"]} == {
+        frozenset({"name", "type", "operation", "rejected"})}  # fmt: skip
+    assert sum(v for _, v in samples[f"{ADMISSION}_count"]) >= before + 2  # its driver and its executor
+
+
+def test_no_webhook_admission_samples_with_the_webhook_off() -> None:
+    with make_twin(nodes=2, profile="fast", webhook="off") as off:
+        before, types, samples = _admissions_after_an_app(off, Clients(off))
+    assert "apiserver_request_total" in types  # the same scrape has the API server's own series
+    assert before == 0 and ADMISSION not in types and not any(name.startswith(ADMISSION) for name in samples)

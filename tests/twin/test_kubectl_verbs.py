@@ -10,6 +10,7 @@ SparkApplications, whose kind kubectl's scheme does not know); `apply --server-s
 
 from __future__ import annotations
 
+import re
 import subprocess
 import uuid
 from pathlib import Path
@@ -98,6 +99,29 @@ def test_patch_merge_json_and_strategic(twin: TwinProcess, k8s: Clients, ns: str
     assert failed.returncode == 1 and _cm(k8s, ns, "patched").data["b"] == "20"
 
 
+def test_patch_serviceaccount_merge_and_strategic(twin: TwinProcess, k8s: Clients, ns: str) -> None:
+    """kubernetes/api v0.32.9 core/v1/types.go ServiceAccount: `secrets` has patchStrategy merge, patchMergeKey name;
+    `imagePullSecrets` has no patch strategy (a strategic patch replaces it)."""
+    name = f"sa-{uuid.uuid4().hex[:8]}"
+    kubectl(twin, "create", "serviceaccount", name, "-n", ns)
+
+    def sa() -> tuple[list[str], list[str], bool | None]:
+        got = k8s.core.read_namespaced_service_account(name, ns)
+        return ([s.name for s in got.secrets or []], [s.name for s in got.image_pull_secrets or []],
+                got.automount_service_account_token)  # fmt: skip
+
+    first = '{"automountServiceAccountToken":false,"secrets":[{"name":"a"}],"imagePullSecrets":[{"name":"r1"}]}'
+    kubectl(twin, "patch", "serviceaccount", name, "-n", ns, "--type", "merge", "-p", first)
+    assert sa() == (["a"], ["r1"], False)
+    kubectl(twin, "patch", "sa", name, "-n", ns, "-p", '{"secrets":[{"name":"b"}],"imagePullSecrets":[{"name":"r2"}]}')
+    assert sa() == (["a", "b"], ["r2"], False)  # strategic (the default): merged by name / replaced
+    kubectl(twin, "patch", "sa", name, "-n", ns, "--type", "merge", "-p", '{"secrets":[{"name":"c"}]}')
+    assert sa() == (["c"], ["r2"], False)  # a JSON merge patch replaces every list
+    kubectl(twin, "patch", "sa", name, "-n", ns, "-p",
+            '{"secrets":[{"$patch":"delete","name":"c"}],"automountServiceAccountToken":null}')  # fmt: skip
+    assert sa() == ([], ["r2"], None)
+
+
 def _manifest(tmp_path: Path, name: str, body: dict[str, Any]) -> str:
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(body))
@@ -143,8 +167,12 @@ def test_replace_and_its_conflict(twin: TwinProcess, k8s: Clients, ns: str, tmp_
     manifest = _manifest(tmp_path, "r1", current)
     assert "configmap/replaced replaced" in kubectl(twin, "replace", "-f", manifest).stdout
     assert _cm(k8s, ns, "replaced").data == {"a": "2"}
-    stale = kubectl(twin, "replace", "-f", manifest, check=False)  # carries the resourceVersion it read before
+    stale = kubectl(twin, "replace", "-v=6", "-f", manifest, check=False)  # carries the resourceVersion read before
     assert stale.returncode == 1 and "the object has been modified" in stale.stderr
+    # -v=6: kubectl logs each response's status line; the PUT itself was answered 409 Conflict
+    put = rf"PUT https://\S+/api/v1/namespaces/{ns}/configmaps/replaced\?\S* 409 Conflict in \d+ milliseconds"
+    assert re.search(put, stale.stderr), stale.stderr
+    assert _cm(k8s, ns, "replaced").data == {"a": "2"}
     del current["metadata"]["resourceVersion"]
     current["data"] = {"a": "3"}
     kubectl(twin, "replace", "-f", _manifest(tmp_path, "r2", current))  # kubectl fetches the current version
