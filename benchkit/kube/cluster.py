@@ -23,7 +23,7 @@ def check_namespaces(api: rest.ApiClient, namespaces: tuple[str, ...], server: s
     """ConfigError naming the first namespace that does not exist (403: cannot tell, so go on)."""
     for ns in namespaces:
         try:
-            rest.call(api, "GET", f"/api/v1/namespaces/{ns}", timeout=TIMEOUT)
+            rest.call_retrying(api, "GET", f"/api/v1/namespaces/{ns}", timeout=TIMEOUT)
         except StatusError as exc:
             if exc.status == 404:
                 raise ConfigError(f"spark-namespaces: namespace {ns!r} does not exist on {server}") from None
@@ -36,7 +36,7 @@ def check_namespaces(api: rest.ApiClient, namespaces: tuple[str, ...], server: s
 def check_crd(api: rest.ApiClient, server: str) -> None:
     """ConfigError when the SparkApplication API (the operator's CRD) is not served."""
     try:
-        rest.call(api, "GET", SPARK_API, timeout=TIMEOUT)
+        rest.call_retrying(api, "GET", SPARK_API, timeout=TIMEOUT)
     except StatusError as exc:
         if exc.status == 404:
             raise ConfigError(f"{server} does not serve {SPARK_API}: is the Spark Operator installed?") from None
@@ -145,6 +145,6 @@ def _image_tag(image: str | None) -> str | None:
 def _optional(api: rest.ApiClient, path: str, query: rest.Query | None = None) -> Any:
     """GET that returns None when the server does not serve it or we may not read it (never an error)."""
     try:
-        return rest.call(api, "GET", path, query=query, timeout=TIMEOUT)
+        return rest.call_retrying(api, "GET", path, query=query, timeout=TIMEOUT)
     except (StatusError, rest.TransportError):
         return None

@@ -14,8 +14,8 @@ from email.utils import format_datetime
 
 import pytest
 
-from benchkit.errors import StatusError, TransportError
-from benchkit.kube import rest, retry
+from benchkit.errors import ConfigError, StatusError, TransportError
+from benchkit.kube import cluster, rest, retry
 from benchkit.load import create
 from benchkit.tracker import watch
 
@@ -230,3 +230,23 @@ def test_watch_reconnection_pause_honours_retry_after() -> None:
     assert watch._backoff(1, StatusError(429, "TooManyRequests", {"Retry-After": "2"})) == 2.0
     assert 0.1 <= watch._backoff(1, TransportError("cut")) <= 0.2
     assert 2.5 <= watch._backoff(10, None) <= 5.0
+
+
+def test_preflight_and_manifest_reads_ride_out_a_transient_failure() -> None:
+    """The run's preflight (CRD served, namespaces exist) and the manifest's cluster facts use the one policy: a 503
+    or a 429 once is not a failed run, nor a fact missing from the manifest; a 404 is still final at once."""
+    answers: dict[str, list[scripted_http.Answer]] = {
+        cluster.SPARK_API: [scripted_http.status(503, "ServiceUnavailable"), (200, {}, {"kind": "APIResourceList"})],
+        "/api/v1/namespaces/a": [scripted_http.status(429, "TooManyRequests", {"Retry-After": "0"}),
+                                 (200, {}, {"kind": "Namespace"})],
+        "/api/v1/namespaces/gone": [scripted_http.status(404, "NotFound")],
+        "/version": [scripted_http.status(500, "InternalError"), (200, {}, {"gitVersion": "v1.32.1"})],
+    }  # fmt: skip
+    with scripted_http.serve(lambda _m, path, _b: answers[path.split("?")[0]].pop(0)) as (api, seen):
+        cluster.check_crd(api, "https://example")
+        cluster.check_namespaces(api, ("a",), "https://example")
+        assert cluster.server_version(api) == {"gitVersion": "v1.32.1"}
+        with pytest.raises(ConfigError, match="namespace 'gone' does not exist"):
+            cluster.check_namespaces(api, ("gone",), "https://example")
+    assert [s.path.split("?")[0] for s in seen] == [cluster.SPARK_API] * 2 + ["/api/v1/namespaces/a"] * 2 + [
+        "/version"] * 2 + ["/api/v1/namespaces/gone"]  # fmt: skip
