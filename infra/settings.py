@@ -336,18 +336,23 @@ def _check_addresses(s: StackSettings) -> None:
     plan = s.subnets
     bench = s.node_groups[roles.BENCH]
     try:
-        check_pod_ip_capacity(plan.bench, bench.max_size, bench.max_pods or 110, s.warm_prefix_target, group="bench")
+        check_pod_ip_capacity(plan.bench, bench.max_size, _max_pods(bench), s.warm_prefix_target, group="bench")
     except PreflightError as exc:
         raise ConfigError("secondaryCidr", f"{exc}; use a larger secondaryCidr, fewer benchAzCount "
                           "or lower benchMaxNodes/benchMaxPods") from None  # fmt: skip
     for role in (roles.CORE, roles.OPERATOR, roles.MONITORING):
         group = s.node_groups[role]
-        pods = standard_max_pods(INSTANCE_TYPES[group.instance_type])
+        pods = _max_pods(group)
         try:
             # system groups may land in any private subnet: check the worst case of all in one
             check_pod_ip_capacity(plan.private[:1], group.max_size, pods, s.warm_prefix_target, group=role)
         except PreflightError as exc:
             raise ConfigError("vpcCidr", f"{exc}; use a larger vpcCidr") from None
+
+
+def _max_pods(group: NodeGroupSettings) -> int:
+    """The kubelet's maxPods on the group's nodes: its NodeConfig's, else nodeadm's standard one for the type."""
+    return group.max_pods if group.max_pods is not None else standard_max_pods(INSTANCE_TYPES[group.instance_type])
 
 
 def _check_sizing(s: StackSettings) -> None:
