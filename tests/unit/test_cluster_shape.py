@@ -54,9 +54,9 @@ def test_a_stacks_bench_type_reaches_the_twins_nodes() -> None:
 
 def test_daemonset_overhead_is_the_daemonsets_the_twin_serves() -> None:
     load = DaemonSetLoad.from_shape()
-    assert load.pods == len(daemonsets.SETS) == 4
+    assert load.pods == len(daemonsets.SETS) == 5
     assert load.cpu_m == sum(cpu_millis(cpu) for _, cpu, _ in daemonsets.SETS.values()) == 155
-    assert load.memory == sum(k8s_bytes(mem) for _, _, mem in daemonsets.SETS.values()) == 200 * MIB
+    assert load.memory == sum(k8s_bytes(mem) for _, _, mem in daemonsets.SETS.values()) == 120 * MIB
 
 
 def test_infras_node_allowance_covers_the_daemonsets_requests() -> None:
