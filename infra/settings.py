@@ -41,6 +41,7 @@ EKS_MAX_NODES_PER_GROUP: int = shape()["eks"]["max_nodes_per_node_group"]
 BENCH_MAX_PODS: int = shape()["max_pods"]["bench"]
 DEFAULT_TYPES: dict[str, str] = shape()["defaults"]["instance_types"]
 DEFAULT_NODES: dict[str, int] = shape()["defaults"]["fixed_nodes"]
+DEFAULT_BENCH_MAX_NODES: int = shape()["defaults"]["bench_max_nodes"]
 _DNS_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
 _CPU = r"\d+(\.\d+)?m?"
 _MEMORY = r"\d+(Ki|Mi|Gi|Ti)"
@@ -213,7 +214,7 @@ def _node_groups(r: Reader) -> dict[str, NodeGroupSettings]:
         return r.choice(key, default, INSTANCE_TYPES, "instance type")
 
     bench_min = r.integer("benchMinNodes", 0, 0, EKS_MAX_NODES_PER_GROUP)
-    bench_max = r.integer("benchMaxNodes", 200, 1, 1_000_000)
+    bench_max = r.integer("benchMaxNodes", DEFAULT_BENCH_MAX_NODES, 1, 1_000_000)
     if bench_max > EKS_MAX_NODES_PER_GROUP:
         raise ConfigError("benchMaxNodes", f"EKS allows at most {EKS_MAX_NODES_PER_GROUP} nodes per managed node "
                           f"group (quota 'Nodes per managed node group'), got {bench_max}")  # fmt: skip

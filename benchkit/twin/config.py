@@ -30,7 +30,7 @@ class TwinOptions:
     kubeconfig: Path | None = field(default=None, metadata=_cli("Where to write the kubeconfig once the twin is ready.",
                                                                 required=True))  # fmt: skip
     host: str = field(default="127.0.0.1", metadata=_cli("Address to listen on."))
-    nodes: int = field(default=200, metadata=_cli("Bench node group size.", min=0))
+    nodes: int = field(default=cluster_shape.default_bench_max_nodes(), metadata=_cli("Bench node group size.", min=0))
     max_pods: int = field(default=cluster_shape.bench_max_pods(), metadata=_cli("Pods per node limit.", min=1))
     """The bench nodes' kubelet maxPods (the cluster-shape data file's `max_pods.bench`)."""
     profile: str = field(default="fast", metadata=_cli("Model profile.", choices=PROFILES))

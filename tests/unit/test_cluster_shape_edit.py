@@ -1,5 +1,6 @@
 """Edit the cluster-shape data file and every reader follows: infra (by path) and benchkit (the twin's
-options and node model, its DaemonSets, `plan`, `doctor`) read each fact from the file, none re-hard-codes it.
+options and node model, its DaemonSets, run settings, `plan`, `doctor`) read each fact from the file, none
+re-hard-codes it.
 
 Readers take their facts at import (module constants, dataclass defaults), so the check runs in a fresh
 interpreter on a copy of benchkit/ and infra/ whose data file differs from the real one in every fact below.
@@ -31,6 +32,7 @@ assert all(Path(m.__file__).is_relative_to(sys.argv[1]) for m in (benchkit, infr
 from benchkit.capacity import doctor_aws
 from benchkit.plan import cost, predict
 from benchkit.settings import cluster_shape
+from benchkit.settings.run import RunSettings
 from benchkit.twin import daemonsets
 from benchkit.twin.config import TwinOptions
 from benchkit.twin.model.nodes import DaemonSetLoad, default_groups
@@ -50,6 +52,7 @@ op = sizing.operator_sizing(instances.lookup("c5.9xlarge"))
 print(json.dumps({
     "benchkit": {
         "twin_max_pods": TwinOptions().max_pods,
+        "bench_nodes": [TwinOptions().nodes, RunSettings().nodes],
         "group_max_pods": {role: g.max_pods for role, g in groups.items()},
         "plan_max_pods": [cost.StackShape(bench_nodes=1).max_pods, predict.MAX_PODS],
         "allocatable": {t: list(cluster_shape.allocatable(cluster_shape.instance(t))) for t in types},
@@ -62,6 +65,7 @@ print(json.dumps({
     },
     "infra": {
         "bench_max_pods": stack.node_groups["bench"].max_pods,
+        "bench_max_nodes": stack.node_groups["bench"].max_size,
         "allocatable": {t: [sizing.allocatable(instances.lookup(t)).cpu_m,
                             sizing.allocatable(instances.lookup(t)).memory_mib] for t in types},
         "standard_max_pods": {t: sizing.standard_max_pods(instances.lookup(t)) for t in types},
@@ -84,6 +88,7 @@ def _edit(shape: dict[str, Any]) -> None:
     alloc["eviction_hard_memory_mib"] *= 2
     alloc["visible_memory_fraction"] = 0.9
     shape["max_pods"]["bench"] = 200
+    shape["defaults"]["bench_max_nodes"] = 150
     shape["eks"]["max_nodes_per_node_group"] = 300
     shape["eks"]["prefix_addresses"] = 32
     shape["node_allowance"] = {"cpu_m": 2000, "memory_mib": 3072}
@@ -126,6 +131,7 @@ def test_infra_and_benchkit_agree_on_the_real_file_and_on_an_edited_one(
         assert bk["addresses_per_node"] == infra["addresses_per_node"]
         assert bk["twin_max_pods"] == bk["group_max_pods"]["bench"] == infra["bench_max_pods"]
         assert bk["plan_max_pods"] == [infra["bench_max_pods"]] * 2
+        assert bk["bench_nodes"] == [infra["bench_max_nodes"]] * 2
 
 
 def test_every_reader_follows_the_edited_file(readings: tuple[dict[str, Any], dict[str, Any]]) -> None:
@@ -134,6 +140,7 @@ def test_every_reader_follows_the_edited_file(readings: tuple[dict[str, Any], di
     assert real["benchkit"]["twin_max_pods"] == cluster_shape.bench_max_pods()
     assert bk["twin_max_pods"] == infra["bench_max_pods"] == 200
     assert bk["plan_max_pods"] == [200, 200]
+    assert bk["bench_nodes"] == [150, 150] and infra["bench_max_nodes"] == 150
     for role in ("core", "operator", "monitoring"):  # no NodeConfig: nodeadm's standard maxPods, one more ENI
         assert bk["group_max_pods"][role] > real["benchkit"]["group_max_pods"][role]
     for t, (cpu_m, memory_mib) in infra["allocatable"].items():
