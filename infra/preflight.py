@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
-PREFIX_ADDRESSES = 16  # a /28
+from infra.instances import shape
+
+PREFIX_ADDRESSES: int = shape()["eks"]["prefix_addresses"]  # a /28 (the cluster-shape data file)
 # AWS keeps the first four and the last address of every subnet: they spoil the first and last /28.
 RESERVED_BLOCKS_PER_SUBNET = 2
 

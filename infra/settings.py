@@ -42,6 +42,7 @@ EKS_MAX_NODES_PER_GROUP: int = shape()["eks"]["max_nodes_per_node_group"]
 BENCH_MAX_PODS: int = shape()["max_pods"]["bench"]
 DEFAULT_TYPES: dict[str, str] = shape()["defaults"]["instance_types"]
 DEFAULT_NODES: dict[str, int] = shape()["defaults"]["fixed_nodes"]
+DEFAULT_BENCH_MAX_NODES: int = shape()["defaults"]["bench_max_nodes"]
 _DNS_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
 _CPU = r"\d+(\.\d+)?m?"
 _MEMORY = r"\d+(Ki|Mi|Gi|Ti)"
@@ -214,7 +215,7 @@ def _node_groups(r: Reader) -> dict[str, NodeGroupSettings]:
         return r.choice(key, default, INSTANCE_TYPES, "instance type")
 
     bench_min = r.integer("benchMinNodes", 0, 0, EKS_MAX_NODES_PER_GROUP)
-    bench_max = r.integer("benchMaxNodes", 200, 1, 1_000_000)
+    bench_max = r.integer("benchMaxNodes", DEFAULT_BENCH_MAX_NODES, 1, 1_000_000)
     if bench_max > EKS_MAX_NODES_PER_GROUP:
         raise ConfigError("benchMaxNodes", f"EKS allows at most {EKS_MAX_NODES_PER_GROUP} nodes per managed node "
                           f"group (quota 'Nodes per managed node group'), got {bench_max}")  # fmt: skip
@@ -337,18 +338,23 @@ def _check_addresses(s: StackSettings) -> None:
     plan = s.subnets
     bench = s.node_groups[roles.BENCH]
     try:
-        check_pod_ip_capacity(plan.bench, bench.max_size, bench.max_pods or 110, s.warm_prefix_target, group="bench")
+        check_pod_ip_capacity(plan.bench, bench.max_size, _max_pods(bench), s.warm_prefix_target, group="bench")
     except PreflightError as exc:
         raise ConfigError("secondaryCidr", f"{exc}; use a larger secondaryCidr, fewer benchAzCount "
                           "or lower benchMaxNodes/benchMaxPods") from None  # fmt: skip
     for role in (roles.CORE, roles.OPERATOR, roles.MONITORING):
         group = s.node_groups[role]
-        pods = standard_max_pods(INSTANCE_TYPES[group.instance_type])
+        pods = _max_pods(group)
         try:
             # system groups may land in any private subnet: check the worst case of all in one
             check_pod_ip_capacity(plan.private[:1], group.max_size, pods, s.warm_prefix_target, group=role)
         except PreflightError as exc:
             raise ConfigError("vpcCidr", f"{exc}; use a larger vpcCidr") from None
+
+
+def _max_pods(group: NodeGroupSettings) -> int:
+    """The kubelet's maxPods on the group's nodes: its NodeConfig's, else nodeadm's standard one for the type."""
+    return group.max_pods if group.max_pods is not None else standard_max_pods(INSTANCE_TYPES[group.instance_type])
 
 
 def _check_sizing(s: StackSettings) -> None:

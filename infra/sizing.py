@@ -11,10 +11,10 @@ from infra.instances import InstanceType, shape
 _ALLOC = shape()["allocatable"]
 VISIBLE_MEMORY_FRACTION: float = _ALLOC["visible_memory_fraction"]
 EVICTION_HARD_MIB: int = _ALLOC["eviction_hard_memory_mib"]  # kubelet evictionHard memory.available (nodeadm)
-# Room left for the per-node DaemonSets (aws-node, kube-proxy, ebs-csi-node, eks-pod-identity-agent,
-# prometheus-node-exporter) and for kubelet/containerd usage above kube-reserved.
-DAEMONSET_CPU_M = 1000
-DAEMONSET_MEMORY_MIB = 1024
+# Room left below allocatable for the per-node DaemonSets and for kubelet/containerd usage above
+# kube-reserved: the shape file's `node_allowance` (its justification is there).
+DAEMONSET_CPU_M: int = shape()["node_allowance"]["cpu_m"]
+DAEMONSET_MEMORY_MIB: int = shape()["node_allowance"]["memory_mib"]
 # Requests stay below what is free by this factor, so the pod still fits after a DaemonSet grows.
 MEMORY_HEADROOM = 0.9
 CPU_HEADROOM = 0.9

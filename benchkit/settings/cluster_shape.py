@@ -132,5 +132,9 @@ def default_fixed_nodes() -> dict[str, int]:
     return dict(data()["defaults"]["fixed_nodes"])
 
 
+def default_bench_max_nodes() -> int:
+    return int(data()["defaults"]["bench_max_nodes"])
+
+
 def default_disk_gib() -> int:
     return int(data()["defaults"]["disk_gib"])

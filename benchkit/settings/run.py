@@ -18,6 +18,7 @@ import yaml
 
 from benchkit.errors import ConfigError
 from benchkit.kube.names import DNS1123_LABEL, DNS1123_LABEL_MAX
+from benchkit.settings import cluster_shape
 from benchkit.settings import slo as slo_grammar
 from benchkit.spark import templates
 from benchkit.spark.operator_versions import SUPPORTED_CHARTS
@@ -71,7 +72,7 @@ class RunSettings:
     """The Spark Operator chart version the embedded twin's metrics stand in for; None means DEFAULT_CHART."""
     webhook: str | None = None
     """The embedded twin's (and plan's) operator mutating webhook: on | off; None means on (the chart default)."""
-    nodes: int = 200
+    nodes: int = cluster_shape.default_bench_max_nodes()
     """Bench nodes (the twin's node count; the plan's node-group max)."""
     prometheus_url: str | None = None
     ramp: str | None = None

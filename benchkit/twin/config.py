@@ -9,6 +9,7 @@ from typing import Any
 
 from benchkit.errors import ConfigError
 from benchkit.kube.names import DNS1123_LABEL, DNS1123_LABEL_MAX
+from benchkit.settings import cluster_shape
 from benchkit.spark.operator_versions import DEFAULT_CHART, SUPPORTED_CHARTS
 
 PROFILES = ("fast", "paper")
@@ -29,8 +30,9 @@ class TwinOptions:
     kubeconfig: Path | None = field(default=None, metadata=_cli("Where to write the kubeconfig once the twin is ready.",
                                                                 required=True))  # fmt: skip
     host: str = field(default="127.0.0.1", metadata=_cli("Address to listen on."))
-    nodes: int = field(default=200, metadata=_cli("Bench node group size.", min=0))
-    max_pods: int = field(default=220, metadata=_cli("Pods per node limit.", min=1))
+    nodes: int = field(default=cluster_shape.default_bench_max_nodes(), metadata=_cli("Bench node group size.", min=0))
+    max_pods: int = field(default=cluster_shape.bench_max_pods(), metadata=_cli("Pods per node limit.", min=1))
+    """The bench nodes' kubelet maxPods (the cluster-shape data file's `max_pods.bench`)."""
     profile: str = field(default="fast", metadata=_cli("Model profile.", choices=PROFILES))
     operator_workers: int | None = field(
         default=None, metadata=_cli("Spark Operator workers (profile default).", min=1)

@@ -1,10 +1,10 @@
 """The cluster's DaemonSets, served read-only under apps/v1, with a Running pod on every Ready node.
 
-EKS runs aws-node, kube-proxy and ebs-csi-node on every node, and the stack's kube-prometheus-stack adds
-node-exporter; the model already subtracts their requests from what Spark pods can use (nodes.py
-DaemonSetLoad); both read them from the cluster-shape data file (benchkit/settings/cluster_shape.py).
+EKS runs aws-node, kube-proxy, ebs-csi-node and eks-pod-identity-agent on every node, and the stack's
+kube-prometheus-stack adds node-exporter; the model already subtracts their requests from what Spark pods
+can use (nodes.py DaemonSetLoad); both read them from the cluster-shape data file (benchkit/settings/cluster_shape.py).
 Here they become objects a client can see, so "every node runs its DaemonSets"
-(`benchkit nodes scale --wait`) can be checked against the twin as on EKS. Minimal by design: all four
+(`benchkit nodes scale --wait`) can be checked against the twin as on EKS. Minimal by design: all of them
 tolerate every taint, pods are Running as soon as their node is Ready, and a pod deleted through the
 API is recreated, as the DaemonSet controller would.
 """

@@ -91,7 +91,7 @@ class Writer:
         route = req.route
         if not route.resource.writable:
             raise ApiFailure(405, "the twin's DaemonSets are the cluster's own (aws-node, kube-proxy, ebs-csi-node, "
-                                  "node-exporter): read-only", "MethodNotAllowed")  # fmt: skip
+                                  "eks-pod-identity-agent, node-exporter): read-only", "MethodNotAllowed")  # fmt: skip
         scoped = route.ns is not None or not route.resource.namespaced
         if req.verb == "POST" and route.name is None and scoped:
             return self.create(req)

@@ -79,7 +79,7 @@ def test_scale_up_waits_for_ready_nodes_then_down_until_gone(
     stack, twin = env
     out = run(capsys, "nodes", "scale", "--stack", STACK, "--group", "bench", "--to", "6", "--wait", "--timeout", "60s")
     assert f"bench ({stack.cluster}/bench): desired 0 -> 6 (min 6, max 200); 6/6 nodes Ready" in out
-    assert "6/6 nodes Ready with all 4 DaemonSet(s) running" in out  # aws-node, kube-proxy, ebs-csi, node-exporter
+    assert "6/6 nodes Ready with all 5 DaemonSet(s) running" in out  # cluster_shape.yaml's daemonsets
     assert "now $4.15/h (6 x m6a.4xlarge" in out
     assert bench_nodes(twin) == 6
     ready = [n for n in core(twin).list_node(label_selector="eks.amazonaws.com/nodegroup=bench").items

@@ -12,7 +12,7 @@ from kubernetes import client
 from benchkit.kube.connect import connect
 from benchkit.twin.process import TwinProcess
 
-SETS = {"aws-node", "kube-proxy", "ebs-csi-node", "node-exporter"}
+SETS = {"aws-node", "kube-proxy", "ebs-csi-node", "eks-pod-identity-agent", "node-exporter"}
 
 
 @pytest.fixture(scope="module")

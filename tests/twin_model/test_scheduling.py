@@ -83,12 +83,12 @@ def test_full_node_leaves_pods_pending_until_capacity_frees() -> None:
 
 
 def test_max_pods_limits_pods_per_node() -> None:
-    # maxPods 10 minus 4 DaemonSet pods: 6 Spark pods per node
+    # maxPods 10 minus 5 DaemonSet pods: 5 Spark pods per node
     model, log = _model(nodes=1, max_pods=10)
     create(model, log, make_app("many", instances=8, seconds=5), T0)
     run(model, log, until=T0 + 3)
-    assert len(_bound(log)) == 6 and "many-driver" in _bound(log)
-    assert len(_unschedulable(log)) == 3
+    assert len(_bound(log)) == 5 and "many-driver" in _bound(log)
+    assert len(_unschedulable(log)) == 4
 
 
 def test_memory_requests_count_with_default_overhead() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from benchkit.capacity import pricing
@@ -16,6 +18,15 @@ from infra import instances, roles, settings, sizing
 def test_infra_reads_the_same_file() -> None:
     assert instances.SHAPE_FILE.samefile(str(cluster_shape.resources.files("benchkit.data") / "cluster_shape.yaml"))
     assert sorted(instances.INSTANCE_TYPES) == sorted(cluster_shape.instance_types())
+
+
+def test_infra_and_benchkit_read_the_same_instance_facts() -> None:
+    """infra's InstanceType and benchkit's InstanceShape stay two classes (infra never imports benchkit):
+    same fields, same values for every type."""
+    names = [f.name for f in dataclasses.fields(instances.InstanceType)]
+    assert names == [f.name for f in dataclasses.fields(cluster_shape.InstanceShape)]
+    for name, shape in cluster_shape.instance_types().items():
+        assert dataclasses.astuple(instances.lookup(name)) == dataclasses.astuple(shape)
 
 
 @pytest.mark.parametrize("name", sorted(cluster_shape.instance_types()))
@@ -43,9 +54,16 @@ def test_a_stacks_bench_type_reaches_the_twins_nodes() -> None:
 
 def test_daemonset_overhead_is_the_daemonsets_the_twin_serves() -> None:
     load = DaemonSetLoad.from_shape()
-    assert load.pods == len(daemonsets.SETS) == 4
+    assert load.pods == len(daemonsets.SETS) == 5
     assert load.cpu_m == sum(cpu_millis(cpu) for _, cpu, _ in daemonsets.SETS.values()) == 155
-    assert load.memory == sum(k8s_bytes(mem) for _, _, mem in daemonsets.SETS.values()) == 200 * MIB
+    assert load.memory == sum(k8s_bytes(mem) for _, _, mem in daemonsets.SETS.values()) == 120 * MIB
+
+
+def test_infras_node_allowance_covers_the_daemonsets_requests() -> None:
+    """What infra leaves below allocatable on the operator and monitoring nodes holds every DaemonSet's request."""
+    load = DaemonSetLoad.from_shape()
+    assert load.cpu_m <= sizing.DAEMONSET_CPU_M
+    assert load.memory <= sizing.DAEMONSET_MEMORY_MIB * MIB
 
 
 def test_plan_defaults_are_infras_defaults() -> None:

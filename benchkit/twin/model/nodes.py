@@ -40,7 +40,9 @@ class GroupSpec:
     zones: tuple[str, ...]
     labels: dict[str, str] = field(default_factory=dict)
     taint_key: str | None = None
-    max_pods: int = 110
+    max_pods: int = field(kw_only=True)
+    """The kubelet's maxPods: a NodeConfig's (bench), else nodeadm's standard one for the type; no default,
+    as nodeadm's defaultMaxPods (110) only applies to types it cannot look up, and the shape file has none."""
     daemonsets: DaemonSetLoad = field(default_factory=DaemonSetLoad.from_shape)
 
     def allocatable(self, max_pods: int | None = None) -> tuple[int, int]:
