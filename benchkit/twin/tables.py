@@ -6,7 +6,8 @@ functions). The apiserver builds a Table with every column, priority-1 ("wide") 
 hides those without `-o wide`; so do the rows here. printers.go was NOT read at a tag: kubernetes/kubernetes
 (1.9 GB) is above the snapshot size limit of the tools used and no staging mirror carries pkg/printers; it
 was read in stored copies of the file, which carry no tag (the DaemonSet columns, wide ones included, are the
-same in every copy read, old and new). The helpers it calls were read at tags: kubernetes/apimachinery
+same in every copy read, old and new; the pod cells and the string type of the ConfigMap and ServiceAccount
+count columns follow the newest copies). The helpers it calls were read at tags: kubernetes/apimachinery
 v0.31.0, v0.32.0 and v0.33.0 pkg/util/duration/duration.go `HumanDuration` (ages, rendered server-side),
 pkg/labels/labels.go `FormatLabels` (sorted `k=v`, `<none>` when empty), pkg/apis/meta/v1/helpers.go
 `FormatLabelSelector` and pkg/labels/selector.go (requirements sorted by key).
@@ -39,7 +40,8 @@ def _col(name: str, kind: str = "string", priority: int = 0, description: str = 
 COLUMNS: dict[str, list[Obj]] = {
     "pods": [_NAME, _col("Ready", description="The aggregate readiness state of this pod for accepting traffic."),
              _col("Status", description="The aggregate status of the containers in this pod."),
-             _col("Restarts", description="The number of times the containers in this pod have been restarted."),
+             _col("Restarts", description="The number of times the containers in this pod have been restarted "
+                                          "and when the last container in this pod has restarted."),
              _AGE, _col("IP", priority=1), _col("Node", priority=1), _col("Nominated Node", priority=1),
              _col("Readiness Gates", priority=1)],
     "nodes": [_NAME, _col("Status", description="The status of the node"),
@@ -48,8 +50,8 @@ COLUMNS: dict[str, list[Obj]] = {
               _col("Internal-IP", priority=1), _col("External-IP", priority=1), _col("OS-Image", priority=1),
               _col("Kernel-Version", priority=1), _col("Container-Runtime", priority=1)],
     "namespaces": [_NAME, _col("Status", description="The status of the namespace"), _AGE],
-    "configmaps": [_NAME, _col("Data", "integer"), _AGE],
-    "serviceaccounts": [_NAME, _col("Secrets", "integer"), _AGE],
+    "configmaps": [_NAME, _col("Data"), _AGE],  # type "string" upstream, the cell an integer
+    "serviceaccounts": [_NAME, _col("Secrets"), _AGE],
     "sparkapplications": [_NAME, _col("Status"), _col("Attempts"), _col("Start"), _col("Finish"), _col("Age", "date")],
     "daemonsets": [_NAME, _col("Desired", "integer"), _col("Current", "integer"), _col("Ready", "integer"),
                    _col("Up-to-date", "integer"), _col("Available", "integer"), _col("Node Selector"), _AGE,
@@ -98,16 +100,22 @@ def _pod_cells(pod: Obj, now: float) -> list[Any]:
     statuses = status.get("containerStatuses") or []
     ready = sum(1 for c in statuses if c.get("ready"))
     restarts = sum(int(c.get("restartCount") or 0) for c in statuses)
+    finished = [clock.parse_k8s_time(((c.get("lastState") or {}).get("terminated") or {}).get("finishedAt"))
+                for c in statuses]  # fmt: skip
+    last_restart = max((t for t in finished if t is not None), default=None)
+    restarts_cell = str(restarts)
+    if restarts and last_restart is not None:
+        restarts_cell = f"{restarts} ({human_duration(now - last_restart)} ago)"
     reason = status.get("reason") or status.get("phase") or "Pending"
     for c in statuses:
         state = c.get("state") or {}
         detail = (state.get("waiting") or {}).get("reason") or (state.get("terminated") or {}).get("reason")
         if detail:
             reason = detail
-    if pod["metadata"].get("deletionTimestamp"):
+    if pod["metadata"].get("deletionTimestamp") and status.get("phase") not in ("Succeeded", "Failed"):
         reason = "Terminating"
     total = len(spec.get("containers") or [])
-    return [pod["metadata"]["name"], f"{ready}/{total}", reason, restarts, _age(pod, now),
+    return [pod["metadata"]["name"], f"{ready}/{total}", reason, restarts_cell, _age(pod, now),
             status.get("podIP") or "<none>", spec.get("nodeName") or "<none>", "<none>", "<none>"]  # fmt: skip
 
 

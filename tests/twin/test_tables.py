@@ -4,7 +4,8 @@ kubernetes/kubernetes pkg/printers/internalversion/printers.go (not read at a ta
 daemonSetColumnDefinitions ends with the priority-1 Containers, Images and Selector, which printDaemonSet fills
 (layoutContainerCells: names and images comma-joined; metav1.FormatLabelSelector) because the apiserver always
 generates wide rows. kubernetes/apimachinery v0.32.0: labels.FormatLabels sorts `k=v`; FormatLabelSelector sorts
-requirements by key and writes `k in (a,b)`, `k notin (a)`, `k`, `!k`; `<none>` for an empty one.
+requirements by key and writes `k in (a,b)`, `k notin (a)`, `k`, `!k`; `<none>` for an empty one. printPod: Restarts
+a string, "N (age ago)" after a restart; "Terminating" only for a pod that is not Succeeded or Failed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from benchkit.twin import tables
-from benchkit.twin.resources import DAEMONSETS
+from benchkit.twin.resources import CONFIGMAPS, DAEMONSETS, PODS, SERVICEACCOUNTS
 
 NOW = 1_700_000_000.0
 
@@ -74,3 +75,34 @@ def test_format_label_selector(selector: dict[str, Any] | None, text: str) -> No
 def test_format_labels() -> None:
     assert tables.format_labels({}) == "<none>"
     assert tables.format_labels({"zone": "a", "arch": "amd64"}) == "arch=amd64,zone=a"
+
+
+def test_count_columns_are_typed_string_as_upstream_with_integer_cells() -> None:
+    # printers.go configMapColumnDefinitions / serviceAccountColumnDefinitions: Type "string"; the cells are int64
+    assert [c["type"] for c in tables.COLUMNS["configmaps"]] == ["string", "string", "string"]
+    assert [c["type"] for c in tables.COLUMNS["serviceaccounts"]] == ["string", "string", "string"]
+    cm = {"metadata": {"name": "c"}, "data": {"a": "1"}, "binaryData": {"b": "AA=="}}
+    assert tables.cells(CONFIGMAPS, cm, NOW)[1] == 2
+    assert tables.cells(SERVICEACCOUNTS, {"metadata": {"name": "s"}, "secrets": [{"name": "t"}]}, NOW)[1] == 1
+
+
+def _pod(phase: str, restarts: int, finished: str | None, deleting: bool = False) -> dict[str, Any]:
+    last = {"terminated": {"finishedAt": finished}} if finished else {}
+    meta: dict[str, Any] = {"name": "p", "creationTimestamp": "2023-11-14T20:00:00Z"}
+    if deleting:
+        meta["deletionTimestamp"] = "2023-11-14T22:13:00Z"
+    return {"metadata": meta, "spec": {"containers": [{"name": "c"}]},
+            "status": {"phase": phase, "containerStatuses": [
+                {"ready": phase == "Running", "restartCount": restarts, "state": {}, "lastState": last}]}}  # fmt: skip
+
+
+def test_pod_restarts_is_a_string_with_the_last_restart_age() -> None:
+    # printPod: restartsStr = strconv.Itoa(restarts), "%d (%s ago)" when restarted and a last termination is known
+    assert tables.cells(PODS, _pod("Running", 0, None), NOW)[3] == "0"
+    assert tables.cells(PODS, _pod("Running", 2, "2023-11-14T22:08:20Z"), NOW)[3] == "2 (5m ago)"
+    assert tables.cells(PODS, _pod("Running", 0, "2023-11-14T22:08:20Z"), NOW)[3] == "0"
+
+
+def test_a_deleted_pod_is_terminating_unless_its_phase_is_terminal() -> None:
+    assert tables.cells(PODS, _pod("Running", 0, None, deleting=True), NOW)[2] == "Terminating"
+    assert tables.cells(PODS, _pod("Succeeded", 0, None, deleting=True), NOW)[2] == "Succeeded"
