@@ -2,10 +2,10 @@
 
 Never "everything in the namespace": every call carries a label selector (one run's `benchkit.io/run-id`,
 or every benchkit run's). Per namespace it is one `deletecollection` with that selector; kube-apiserver
-serves it for built-in and custom resources alike (kubernetes/kubernetes release-1.31,
-staging/src/k8s.io/apiserver/pkg/endpoints/handlers/delete.go `DeleteCollection`: list options from the
-query, DeleteOptions from the body; staging/src/k8s.io/apiextensions-apiserver/pkg/apiserver/
-customresource_handler.go routes "deletecollection" for CRDs). A server that answers 404 or 405 to the
+serves it for built-in and custom resources alike (kubernetes/apiserver v0.31.0, v0.32.0 and v0.33.0, the
+staging mirror of kubernetes/kubernetes 1.31 to 1.33, pkg/endpoints/handlers/delete.go `DeleteCollection`: list
+options from the query, DeleteOptions from the body; kubernetes/apiextensions-apiserver at the same tags,
+pkg/apiserver/customresource_handler.go, routes "deletecollection" for CRDs). A server that answers 404 or 405 to the
 collection DELETE gets one DELETE per object instead. Every request goes through the one retry policy.
 """
 

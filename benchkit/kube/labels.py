@@ -11,7 +11,9 @@ SCENARIO = f"{PREFIX}/scenario"
 MANAGED_BY = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "benchkit"
 
-# Labels the Spark Operator itself puts on the pods it launches (kubeflow/spark-operator pkg/common).
+# Labels the Spark Operator itself puts on the pods it launches (kubeflow/spark-operator v2.1.0 and v2.5.2
+# pkg/common/spark.go: LabelSparkAppName, LabelSparkRole with SparkRoleDriver/SparkRoleExecutor,
+# LabelLaunchedBySparkOperator).
 SPARK_APP_NAME = "sparkoperator.k8s.io/app-name"
 SPARK_ROLE = "spark-role"  # "driver" | "executor"
 LAUNCHED_BY_OPERATOR = "sparkoperator.k8s.io/launched-by-spark-operator"

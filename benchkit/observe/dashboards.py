@@ -43,8 +43,9 @@ def _variables(with_controller: bool, chart_version: str | None = None) -> list[
             "current": {"selected": True, "text": default, "value": default},
             "hide": 0, "includeAll": False, "multi": False, "options": [], "refresh": 2, "regex": "", "sort": 1,
             "description": "The SparkApplication controller: spark-application-controller on chart 2.1.0-2.4.x, "
-                           "sparkapplication from 2.5.0 (kubeflow/spark-operator internal/controller/"
-                           "sparkapplication/controller.go). The default follows the chart infra deploys.",
+                           "sparkapplication from 2.5.0 (kubeflow/spark-operator v2.1.0 and v2.4.0, v2.5.0 and "
+                           "v2.5.2 internal/controller/sparkapplication/controller.go SetupWithManager). The "
+                           "default follows the chart infra deploys.",
         })  # fmt: skip
     return variables
 

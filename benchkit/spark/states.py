@@ -1,4 +1,10 @@
-"""SparkApplication states (kubeflow/spark-operator api/v1beta2) and what benchkit derives from them."""
+"""SparkApplication states and what benchkit derives from them.
+
+kubeflow/spark-operator v2.1.0 api/v1beta2/sparkapplication_types.go `ApplicationStateType`: the eleven from NEW
+("" in the API) to UNKNOWN; SUSPENDING, SUSPENDED and RESUMING first at v2.4.0 (and at v2.5.2), so a v2.1.0
+operator never writes them. SUBMISSION_FAILED moves on to FAILED unless the restart policy retries it
+(v2.1.0 internal/controller/sparkapplication/controller.go `reconcileFailedSubmissionSparkApplication`).
+"""
 
 from __future__ import annotations
 

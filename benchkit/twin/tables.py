@@ -1,8 +1,16 @@
 """`meta.k8s.io/v1` Table responses (what `kubectl get` asks for): columns and cells per resource type.
 
 SparkApplications use the CRD's additionalPrinterColumns; the built-in kinds the columns kube-apiserver
-prints for them (kubernetes/kubernetes release-1.32 pkg/printers/internalversion/printers.go). Ages are
-rendered server-side, as the apiserver does.
+prints for them (kubernetes/kubernetes pkg/printers/internalversion/printers.go `AddHandlers` and the `print*`
+functions). The apiserver builds a Table with every column, priority-1 ("wide") ones included, and kubectl
+hides those without `-o wide`; so do the rows here. printers.go was NOT read at a tag: kubernetes/kubernetes
+(1.9 GB) is above the snapshot size limit of the tools used and no staging mirror carries pkg/printers; it
+was read in stored copies of the file, which carry no tag (the DaemonSet columns, wide ones included, are the
+same in every copy read, old and new; the pod cells and the string type of the ConfigMap and ServiceAccount
+count columns follow the newest copies). The helpers it calls were read at tags: kubernetes/apimachinery
+v0.31.0, v0.32.0 and v0.33.0 pkg/util/duration/duration.go `HumanDuration` (ages, rendered server-side),
+pkg/labels/labels.go `FormatLabels` (sorted `k=v`, `<none>` when empty), pkg/apis/meta/v1/helpers.go
+`FormatLabelSelector` and pkg/labels/selector.go (requirements sorted by key).
 """
 
 from __future__ import annotations
@@ -32,7 +40,8 @@ def _col(name: str, kind: str = "string", priority: int = 0, description: str = 
 COLUMNS: dict[str, list[Obj]] = {
     "pods": [_NAME, _col("Ready", description="The aggregate readiness state of this pod for accepting traffic."),
              _col("Status", description="The aggregate status of the containers in this pod."),
-             _col("Restarts", description="The number of times the containers in this pod have been restarted."),
+             _col("Restarts", description="The number of times the containers in this pod have been restarted "
+                                          "and when the last container in this pod has restarted."),
              _AGE, _col("IP", priority=1), _col("Node", priority=1), _col("Nominated Node", priority=1),
              _col("Readiness Gates", priority=1)],
     "nodes": [_NAME, _col("Status", description="The status of the node"),
@@ -41,11 +50,14 @@ COLUMNS: dict[str, list[Obj]] = {
               _col("Internal-IP", priority=1), _col("External-IP", priority=1), _col("OS-Image", priority=1),
               _col("Kernel-Version", priority=1), _col("Container-Runtime", priority=1)],
     "namespaces": [_NAME, _col("Status", description="The status of the namespace"), _AGE],
-    "configmaps": [_NAME, _col("Data", "integer"), _AGE],
-    "serviceaccounts": [_NAME, _col("Secrets", "integer"), _AGE],
+    "configmaps": [_NAME, _col("Data"), _AGE],  # type "string" upstream, the cell an integer
+    "serviceaccounts": [_NAME, _col("Secrets"), _AGE],
     "sparkapplications": [_NAME, _col("Status"), _col("Attempts"), _col("Start"), _col("Finish"), _col("Age", "date")],
     "daemonsets": [_NAME, _col("Desired", "integer"), _col("Current", "integer"), _col("Ready", "integer"),
-                   _col("Up-to-date", "integer"), _col("Available", "integer"), _col("Node Selector"), _AGE],
+                   _col("Up-to-date", "integer"), _col("Available", "integer"), _col("Node Selector"), _AGE,
+                   _col("Containers", priority=1, description="Names of each container in the template."),
+                   _col("Images", priority=1, description="Images referenced by each container in the template."),
+                   _col("Selector", priority=1)],
 }  # fmt: skip
 
 
@@ -88,16 +100,22 @@ def _pod_cells(pod: Obj, now: float) -> list[Any]:
     statuses = status.get("containerStatuses") or []
     ready = sum(1 for c in statuses if c.get("ready"))
     restarts = sum(int(c.get("restartCount") or 0) for c in statuses)
+    finished = [clock.parse_k8s_time(((c.get("lastState") or {}).get("terminated") or {}).get("finishedAt"))
+                for c in statuses]  # fmt: skip
+    last_restart = max((t for t in finished if t is not None), default=None)
+    restarts_cell = str(restarts)
+    if restarts and last_restart is not None:
+        restarts_cell = f"{restarts} ({human_duration(now - last_restart)} ago)"
     reason = status.get("reason") or status.get("phase") or "Pending"
     for c in statuses:
         state = c.get("state") or {}
         detail = (state.get("waiting") or {}).get("reason") or (state.get("terminated") or {}).get("reason")
         if detail:
             reason = detail
-    if pod["metadata"].get("deletionTimestamp"):
+    if pod["metadata"].get("deletionTimestamp") and status.get("phase") not in ("Succeeded", "Failed"):
         reason = "Terminating"
     total = len(spec.get("containers") or [])
-    return [pod["metadata"]["name"], f"{ready}/{total}", reason, restarts, _age(pod, now),
+    return [pod["metadata"]["name"], f"{ready}/{total}", reason, restarts_cell, _age(pod, now),
             status.get("podIP") or "<none>", spec.get("nodeName") or "<none>", "<none>", "<none>"]  # fmt: skip
 
 
@@ -137,12 +155,45 @@ def cells(resource: ResourceType, obj: Obj, now: float) -> list[Any]:  # noqa: P
     if resource is SERVICEACCOUNTS:
         return [obj["metadata"]["name"], len(obj.get("secrets") or []), _age(obj, now)]
     if resource is DAEMONSETS:
-        st = obj.get("status") or {}
-        selector = ((obj.get("spec") or {}).get("template") or {}).get("spec", {}).get("nodeSelector") or {}
-        return [obj["metadata"]["name"], st.get("desiredNumberScheduled", 0), st.get("currentNumberScheduled", 0),
-                st.get("numberReady", 0), st.get("updatedNumberScheduled", 0), st.get("numberAvailable", 0),
-                ",".join(f"{k}={v}" for k, v in selector.items()) or "<none>", _age(obj, now)]  # fmt: skip
+        return _daemonset_cells(obj, now)
     return _app_cells(obj, now)
+
+
+def _daemonset_cells(ds: Obj, now: float) -> list[Any]:
+    st, spec = ds.get("status") or {}, ds.get("spec") or {}
+    pod_spec = (spec.get("template") or {}).get("spec") or {}
+    containers = pod_spec.get("containers") or []
+    return [ds["metadata"]["name"], st.get("desiredNumberScheduled", 0), st.get("currentNumberScheduled", 0),
+            st.get("numberReady", 0), st.get("updatedNumberScheduled", 0), st.get("numberAvailable", 0),
+            format_labels(pod_spec.get("nodeSelector") or {}), _age(ds, now),
+            ",".join(c.get("name", "") for c in containers), ",".join(c.get("image", "") for c in containers),
+            format_label_selector(spec.get("selector"))]  # fmt: skip
+
+
+def format_labels(labels: dict[str, str]) -> str:
+    """apimachinery labels.FormatLabels: `k=v` pairs sorted, comma-joined; `<none>` when empty."""
+    return ",".join(sorted(f"{k}={v}" for k, v in labels.items())) or "<none>"
+
+
+_OPERATORS = {"In": " in ", "NotIn": " notin "}
+
+
+def format_label_selector(selector: Obj | None) -> str:
+    """apimachinery metav1.FormatLabelSelector: the selector's requirements sorted by key; `<none>` when empty."""
+    if not selector:
+        return "<none>"
+    reqs = [(k, f"{k}={v}") for k, v in (selector.get("matchLabels") or {}).items()]
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr.get("key", ""), expr.get("operator", ""), sorted(expr.get("values") or [])
+        if op in _OPERATORS:
+            reqs.append((key, f"{key}{_OPERATORS[op]}({','.join(values)})"))
+        elif op == "Exists":
+            reqs.append((key, key))
+        elif op == "DoesNotExist":
+            reqs.append((key, f"!{key}"))
+        else:
+            return "<error>"
+    return ",".join(text for _, text in sorted(reqs, key=lambda r: r[0])) or "<none>"
 
 
 def row(resource: ResourceType, obj: Obj, include: str, now: float) -> Obj:

@@ -5,11 +5,14 @@ Writes go to the store (whose watchers see each change) and are told to the mode
 Update semantics follow kube-apiserver's registry (kubernetes/apiserver v0.32.0, the staging mirror of
 kubernetes/kubernetes 1.32: pkg/registry/rest/update.go `BeforeUpdate`, pkg/registry/generic/registry/store.go
 `Update`): server-set metadata (uid, creationTimestamp, generation, deletionTimestamp) is kept; a
-`metadata.resourceVersion` that is not the current one is a 409 Conflict; without one, built-in kinds are
-updated unconditionally while custom resources are refused (422 Invalid: kubernetes/apiextensions-apiserver
-v0.32.0 pkg/registry/customresource/strategy.go `AllowUnconditionalUpdate` is false; the built-in kinds'
-strategies, in kubernetes/kubernetes pkg/registry, were not read at a tag); the main resource does not change
-`status` (status subresource).
+`metadata.resourceVersion` that is not the current one is a 409 Conflict; without one, an update goes through
+only if the strategy's `AllowUnconditionalUpdate` is true, else it is a 422 Invalid ("must be specified for an
+update"). Custom resources are refused (kubernetes/apiextensions-apiserver v0.32.0
+pkg/registry/customresource/strategy.go `AllowUnconditionalUpdate` returns false); built-in kinds are updated
+unconditionally (their strategies in kubernetes/kubernetes pkg/registry/<group>/<kind>/strategy.go return true;
+NOT read at a tag: kubernetes/kubernetes is above the snapshot size limit of the tools used and pkg/registry is
+in no staging mirror, so only stored, untagged copies of e.g. pkg/registry/core/pod/strategy.go were read). The
+main resource does not change `status` (status subresource).
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """The register of every metric name the dashboards and profiles query, with the upstream source defining it and
-the labels the queries select on. A query naming a metric (or selecting on a label) not registered here fails.
+the labels the queries select on. A query naming a metric (or selecting on a label) not registered here fails:
+panel targets, the dashboards' templating variables (`label_values(...)`) and the series and queries
+benchkit/observe/doctor_checks.py names.
 
 Sources were read with `git show <tag>:<path>` on snapshots of the upstream repositories; the twin is never the
 source. Names per supported version: Spark Operator chart 2.1.0 (default) and 2.5.2.
@@ -12,10 +14,14 @@ import json
 import re
 from pathlib import Path
 
-from benchkit.observe import profiles
+import pytest
+import yaml
+
+from benchkit.observe import doctor_checks, profiles
 from infra import settings
 
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
+KPS_VALUES = Path(__file__).resolve().parents[2] / "third_party" / "upstream"
 SO = "kubeflow/spark-operator"
 CR = "kubernetes-sigs/controller-runtime"
 # kube-apiserver: kubernetes/apiserver is the published mirror of kubernetes/kubernetes staging/src/k8s.io/apiserver
@@ -26,31 +32,64 @@ K8S_STORAGE = f"{K8S} pkg/storage/etcd3/metrics/metrics.go"
 K8S_APF = f"{K8S} pkg/util/flowcontrol/metrics/metrics.go"
 K8S_ADMISSION = f"{K8S} pkg/admission/metrics/metrics.go"
 REQUEST = {"verb", "dry_run", "group", "version", "resource", "subresource", "scope", "component"}
-KPS = "prometheus-community/helm-charts kube-prometheus-stack-88.5.3 charts/kube-prometheus-stack"
-KSM = (
-    "kubernetes/kube-state-metrics v2.20.0 (appVersion of chart kube-state-metrics-8.4.0, the subchart "
-    f"{KPS}/Chart.yaml pins; the stack's values.yaml leaves image.tag unset)"
+HELM = "prometheus-community/helm-charts"
+KPS = f"{HELM} kube-prometheus-stack-88.5.3 charts/kube-prometheus-stack"
+# How the exporter versions were derived: {KPS}/Chart.yaml lists each subchart at an exact version (no range; the
+# chart keeps no Chart.lock in git, its .gitignore lists it), the subchart's Chart.yaml at its own tag gives
+# appVersion, its templates/_helpers.tpl makes the image tag "v" + appVersion when image.tag is empty (its
+# values.yaml default), and the stack's values.yaml sets no image under kube-state-metrics or
+# prometheus-node-exporter.
+PINNED = (
+    "the version {KPS}/Chart.yaml dependencies pin exactly; appVersion in {chart}/Chart.yaml at {HELM} tag {tag}, "
+    "the image tag by default ({chart}/templates/_helpers.tpl {helper}; the stack sets no image)"
 )
-NE = (
-    "prometheus/node_exporter v1.12.1 (appVersion of chart prometheus-node-exporter-4.56.1, the subchart "
-    f"{KPS}/Chart.yaml pins; the stack's values.yaml leaves image.tag unset)"
-)
+KSM = "kubernetes/kube-state-metrics v2.20.0 (appVersion of chart kube-state-metrics-8.4.0, " + PINNED.format(
+    KPS=KPS, HELM=HELM, chart="charts/kube-state-metrics", tag="kube-state-metrics-8.4.0",
+    helper="kube-state-metrics.image") + ")"  # fmt: skip
+NE = "prometheus/node_exporter v1.12.1 (appVersion of chart prometheus-node-exporter-4.56.1, " + PINNED.format(
+    KPS=KPS, HELM=HELM, chart="charts/prometheus-node-exporter", tag="prometheus-node-exporter-4.56.1",
+    helper="prometheus-node-exporter.image") + ")"  # fmt: skip
+# cAdvisor as the EKS kubelet vendors it: the version kubernetes/kubernetes go.mod pins at each release tag, read
+# in its release notes (go.mod at a tag could not be read: the repository is above the snapshot size limit):
+# CHANGELOG/CHANGELOG-1.32.md (stored copy at commit 030880a5dc54), section v1.32.0, "Dependencies / Changed":
+# github.com/google/cadvisor v0.49.0 -> v0.51.0 (changelog since v1.31.0); CHANGELOG/CHANGELOG-1.33.md (at
+# 2e94b405ac89), section v1.33.0: v0.51.0 -> v0.52.1. The two names, their types and the `cpu` label are the same
+# at the three cAdvisor tags.
+CADVISOR_PINS = {"1.31": "v0.49.0", "1.32": "v0.51.0", "1.33": "v0.52.1"}
 CADVISOR = (
-    f"google/cadvisor via the kubelet's /metrics/cadvisor ({KPS}/templates/exporters/kubelet/"
-    "servicemonitor.yaml); the cAdvisor and kubelet tags were not read"
+    "google/cadvisor v0.49.0, v0.51.0 and v0.52.1 (what kubernetes/kubernetes v1.31.0, v1.32.0 and v1.33.0 go.mod "
+    "pin, per their CHANGELOG Dependencies) metrics/prometheus.go NewPrometheusCollector {what}; base labels id, "
+    "name, image from the kubelet's ContainerLabelsFunc, which adds pod, namespace and container "
+    "(kubernetes/kubernetes pkg/kubelet/server/server.go containerPrometheusLabelsFunc, served at "
+    "/metrics/cadvisor; read in a stored copy, NOT at a tag, but the stack's own recording rules at its tag, "
+    f"{KPS}/templates/prometheus/rules-1.14/k8s.rules.container_cpu_usage_seconds_total.yaml and "
+    "k8s.rules.container_memory_working_set_bytes.yaml, select both on metrics_path, image and sum them by "
+    "namespace, pod, container); scraped by "
+    f"{KPS}/templates/exporters/kubelet/servicemonitor.yaml (path /metrics/cadvisor) with values.yaml "
+    "kubelet.serviceMonitor: honorLabels true (the exporter's namespace/pod win over the target's), "
+    "cAdvisorRelabelings adds metrics_path, cAdvisorMetricRelabelings drop series with an id and no pod and "
+    "leave these names alone"
 )
+CADVISOR_LABELS = {"namespace", "pod", "container", "id", "name", "image", "metrics_path"}
 SO_METRICS = f"{SO} v2.1.0 and v2.5.2 pkg/common/metrics.go (names), internal/metrics/ (labels: --metrics-labels)"
 APP = {"app_type"}
 WQ = f"{CR} v0.17.5 pkg/metrics/workqueue.go (label name; vendored by {SO} v2.1.0 go.mod); v0.20.4 " \
      f"pkg/internal/metrics/workqueue.go (labels name, controller; vendored by v2.5.2)"  # fmt: skip
 CTRL = f"{CR} v0.17.5 and v0.20.4 pkg/internal/controller/metrics/metrics.go"
 PROCESS = (
-    f"prometheus/client_golang v1.20.5 process collector ({SO} v2.1.0 go.mod), registered by {CR} v0.17.5 "
-    "pkg/internal/controller/metrics/metrics.go NewProcessCollector"
+    f"prometheus/client_golang v1.20.5 ({SO} v2.1.0 go.mod; v1.23.2 at v2.5.2) prometheus/process_collector.go "
+    "NewProcessCollector (names, no labels: process_cpu_seconds_total counter, process_resident_memory_bytes and "
+    "process_start_time_seconds gauges, as prometheus/process_collector_other.go sends them on Linux), called "
+    "by prometheus/collectors/process_collector.go, which "
+    f"{CR} v0.17.5 and v0.20.4 pkg/internal/controller/metrics/metrics.go registers"
 )
+# Series Prometheus writes itself for every target (prometheus/prometheus v3.14.0, the image tag of
+# {KPS}/values.yaml prometheus.prometheusSpec.image, scrape/scrape.go scrapeHealthMetric): the doctor's query
+# reads `up`.
+PROMETHEUS = "prometheus/prometheus v3.14.0 scrape/scrape.go scrapeHealthMetric (gauge; target labels only)"
 
-# metric -> (source, labels the queries may select or group on: for the apiserver, kube-state-metrics and
-# node-exporter entries, every label the cited source gives the series)
+# metric -> (source, labels the queries may select or group on: for the apiserver, kube-state-metrics,
+# node-exporter and cAdvisor entries, every label the cited sources give the series as Prometheus stores it)
 REGISTER: dict[str, tuple[str, set[str]]] = {
     "spark_application_count": (SO_METRICS, APP),
     "spark_application_submit_count": (SO_METRICS, APP),
@@ -111,27 +150,57 @@ REGISTER: dict[str, tuple[str, set[str]]] = {
     "node_cpu_seconds_total": (
         f"{NE} collector/cpu_common.go nodeCPUSecondsDesc, collector/cpu_linux.go updateStat: counter; modes user, "
         "nice, system, idle, iowait, irq, softirq, steal", {"cpu", "mode"}),
-    "container_cpu_usage_seconds_total": (CADVISOR, {"namespace", "pod", "container"}),
-    "container_memory_working_set_bytes": (CADVISOR, {"namespace", "pod", "container"}),
+    "container_cpu_usage_seconds_total": (
+        CADVISOR.format(what='"container_cpu_usage_seconds_total": counter, extra label cpu ("total" when the '
+                             'cgroup reports no per-CPU usage)'), CADVISOR_LABELS | {"cpu"}),
+    "container_memory_working_set_bytes": (
+        CADVISOR.format(what='"container_memory_working_set_bytes": gauge, no extra label'), CADVISOR_LABELS),
+    "up": (PROMETHEUS, set()),
 }  # fmt: skip
 # "owner/repo <tag>" opening a citation: the repository defining the metric, at a release tag (not a branch or a range)
 TAGGED = re.compile(r"[\w.-]+/[\w.-]+ (v\d+\.\d+\.\d+|[a-z][\w-]*-\d+\.\d+\.\d+)\b")
-# Entries whose defining repository was not read at a tag, and why; each must still fail TAGGED.
-UNTAGGED = {
-    "container_cpu_usage_seconds_total": "cAdvisor as vendored by the EKS kubelet: kubernetes/kubernetes go.mod at a "
-    "release tag was not read (the repository is above fetch's size limit)",
-    "container_memory_working_set_bytes": "as container_cpu_usage_seconds_total",
-}
+# Entries whose defining repository was not read at a tag, and why; each must still fail TAGGED. None today: a
+# new entry must name a tag, or be listed here with the reason it could not.
+UNTAGGED: dict[str, str] = {}
 TARGET_LABELS = {"job", "instance"}
 FUNCTIONS = {"sum", "max", "min", "avg", "rate", "irate", "increase", "deriv", "histogram_quantile", "by", "on",
-             "and", "or", "vector", "count", "without", "group_left", "topk", "changes", "max_over_time"}  # fmt: skip
+             "and", "or", "vector", "count", "without", "group_left", "topk", "changes", "max_over_time",
+             "group", "last_over_time"}  # fmt: skip
+DURATION = re.compile(r"^\d+[smhdwy]$")
 
 
 def _queries() -> list[tuple[str, str]]:
     out = [(f"profile {m.name}", m.query) for m in profiles.load()]
     for path in sorted(DASHBOARDS.glob("*.json")):
-        for panel in json.loads(path.read_text())["panels"]:
+        board = json.loads(path.read_text())
+        for panel in board["panels"]:
             out += [(f"{path.name} / {panel['title']}", t["expr"]) for t in panel.get("targets", [])]
+        for var in (board.get("templating") or {}).get("list") or []:
+            if var.get("type") == "query":
+                query = var["query"]["query"] if isinstance(var["query"], dict) else var["query"]
+                out.append((f"{path.name} / variable {var['name']}", _variable_query(query)))
+    return out + _doctor_queries()
+
+
+def _variable_query(query: str) -> str:
+    """Grafana's `label_values(selector, label)` as the PromQL it amounts to (`label` a grouping label, so it must
+    be registered for the selector's metric); other variable queries (`query_result(...)`) are PromQL already."""
+    match = re.fullmatch(r"\s*label_values\((.*),\s*(\w+)\s*\)\s*", query, flags=re.DOTALL)
+    if match:
+        return f"group by ({match.group(2)}) ({match.group(1)})"
+    match = re.fullmatch(r"\s*(?:label_values|query_result)\((.*)\)\s*", query, flags=re.DOTALL)
+    return match.group(1) if match and not re.fullmatch(r"\w+", match.group(1).strip()) else ""
+
+
+def _doctor_queries() -> list[tuple[str, str]]:
+    """Every upper-case constant of doctor_checks that is a string (a series name or a query) or a mapping of
+    them, durations aside: the series the doctor asks Prometheus for."""
+    out = []
+    for name, value in vars(doctor_checks).items():
+        if not name.isupper():
+            continue
+        texts = [value] if isinstance(value, str) else [*value, *value.values()] if isinstance(value, dict) else []
+        out += [(f"doctor_checks.{name}", t) for t in texts if isinstance(t, str) and not DURATION.match(t)]
     return out
 
 
@@ -157,7 +226,7 @@ def _uses(expr: str) -> list[tuple[str, set[str]]]:
     return out
 
 
-def test_every_queried_metric_and_label_is_registered_with_its_source() -> None:
+def _problems() -> list[str]:
     problems = []
     for where, expr in _queries():
         for name, labels in _uses(expr):
@@ -171,7 +240,36 @@ def test_every_queried_metric_and_label_is_registered_with_its_source() -> None:
             }
             if unknown:
                 problems.append(f"{where}: {name} selected on unregistered label(s) {sorted(unknown)}")
+    return problems
+
+
+def test_every_queried_metric_and_label_is_registered_with_its_source() -> None:
+    problems = _problems()
     assert not problems, "\n".join(problems)
+
+
+def test_templating_and_doctor_queries_are_scanned() -> None:
+    where = dict(_queries())
+    variable = where["spark-operator-benchmark.json / variable controller"]
+    assert [(n, lbls) for n, lbls in _uses(variable)] == [
+        ("controller_runtime_max_concurrent_reconciles", {"controller"})
+    ]
+    assert _variable_query("label_values(job)") == ""  # no metric named
+    assert _variable_query('query_result(max by (pod) (up{job="x"}))') == 'max by (pod) (up{job="x"})'
+    assert [n for n, _ in _uses(where["doctor_checks.OPERATOR_UP"])] == ["up", "controller_runtime_active_workers"]
+    assert {w for w in where if w.startswith("doctor_checks.")} == {
+        "doctor_checks.OPERATOR_SERIES", "doctor_checks.OPERATOR_UP", "doctor_checks.RENAMED"}  # fmt: skip
+
+
+def test_an_unregistered_name_in_the_doctor_or_a_variable_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(doctor_checks, "OPERATOR_SERIES", "controller_runtime_idle_workers")
+    monkeypatch.setattr(doctor_checks, "RENAMED", {**doctor_checks.RENAMED, "apiserver_object_count": "x_total"})
+    problems = _problems()
+    assert "doctor_checks.OPERATOR_SERIES: controller_runtime_idle_workers is not in the register" in problems
+    assert "doctor_checks.RENAMED: apiserver_object_count is not in the register" in problems
+    assert "doctor_checks.RENAMED: x_total is not in the register" in problems
+    ((name, labels),) = _uses(_variable_query("label_values(workqueue_depth, pod)"))
+    assert name == "workqueue_depth" and labels - REGISTER[name][1] == {"pod"}  # a variable over a label not there
 
 
 def test_the_register_catches_an_unknown_name_and_label() -> None:
@@ -202,6 +300,12 @@ def test_the_cited_tags_are_the_versions_infra_deploys() -> None:
     major, minor = default.split(".")
     assert major == "1" and f"v0.{minor}.0" in K8S
     assert re.search(rf"mirror of kubernetes/kubernetes [\d., ]*\b{re.escape(default)}\b", K8S), K8S
+    assert CADVISOR_PINS[default] in REGISTER["container_cpu_usage_seconds_total"][0]
+    assert re.search(rf"kubernetes/kubernetes [v\d., and]*\bv{re.escape(default)}\.0\b", CADVISOR), CADVISOR
+    assert all(pin in CADVISOR.split("(", maxsplit=1)[0] for pin in CADVISOR_PINS.values()), CADVISOR
     chart = settings.MonitoringSettings().chart_version
-    for source in (KPS, KSM, NE, REGISTER["apiserver_request_duration_seconds_bucket"][0]):
+    for source in (KPS, KSM, NE, CADVISOR, REGISTER["apiserver_request_duration_seconds_bucket"][0]):
         assert f"kube-prometheus-stack-{chart}" in source, source
+    values = yaml.safe_load((KPS_VALUES / f"kube-prometheus-stack-{chart}" / "values.yaml").read_text())
+    prometheus_tag = values["prometheus"]["prometheusSpec"]["image"]["tag"]  # infra sets no image of its own
+    assert f"prometheus/prometheus {prometheus_tag.split('-')[0]} " in PROMETHEUS, (prometheus_tag, PROMETHEUS)

@@ -1,6 +1,7 @@
 """The paper profile reproduces the published webhook difference on a virtual clock.
 
-Published (kubeflow/spark-operator `docs/website/performance/benchmarking.md`, "Test4: 6000 Spark Applications
+Published (kubeflow/spark-operator `docs/website/performance/benchmarking.md` at commit dd8f85c282fc, in no
+release tag; docs/twin-model.md says where else it was published), "Test4: 6000 Spark Applications
 (With Webhook Disabled)": identical to Test 1, 6000 apps at ~1000/min, 10 workers): "Disabling webhooks reduced
 job start latency by approximately 60 seconds per job". Here: the mean time from app creation to driver running,
 over all 6000 apps, webhook on (with-webhook apps) minus off (pod-template apps), must be 60 s ± 10 %, while
