@@ -203,9 +203,16 @@ def test_sparkapplication_verbs(twin: TwinProcess, k8s: Clients, ns: str, tmp_pa
     invalid = kubectl(twin, "patch", "sparkapp", "verbs", "-n", ns, "--type", "merge",
                       "-p", '{"spec":{"executor":{"instances":"many"}}}', check=False)  # fmt: skip
     assert invalid.returncode == 1 and "spec.executor.instances" in invalid.stderr
-    current = yaml.safe_load(kubectl(twin, "get", "sparkapp", "verbs", "-n", ns, "-o", "yaml").stdout)
-    current["metadata"]["labels"]["replaced"] = "yes"
-    kubectl(twin, "replace", "-f", _manifest(tmp_path, "app4", current))
+    # The operator (the model) writes the app's status while it runs: a copy read before one of its writes is stale
+    # and gets 409, as on a real cluster; read again and replace, as a user would.
+    for _ in range(10):
+        current = yaml.safe_load(kubectl(twin, "get", "sparkapp", "verbs", "-n", ns, "-o", "yaml").stdout)
+        current["metadata"]["labels"]["replaced"] = "yes"
+        replaced = kubectl(twin, "replace", "-f", _manifest(tmp_path, "app4", current), check=False)
+        if replaced.returncode == 0:
+            break
+        assert "the object has been modified" in replaced.stderr, replaced.stderr
+    assert replaced.returncode == 0, replaced.stderr
     assert k8s.get_app(ns, "verbs")["metadata"]["labels"]["replaced"] == "yes"
 
 
