@@ -50,14 +50,14 @@ def test_apiserver_metrics_count_requests_by_verb_resource_and_code(twin: TwinPr
     assert storage["nodes"] == len(k8s.core.list_node().items)
     resp = k8s.core.list_pod_for_all_namespaces(watch=True, timeout_seconds=30, _preload_content=False)
     try:
-        during = wait_until(
-            lambda: (m := _samples(twin)) and sum(v for _, v in m.get("apiserver_longrunning_requests", [])) and m
-        )
         # apiserver_registered_watchers is gone upstream (deprecated 1.23.0, absent from kubernetes/apiserver
-        # v0.25.0 on): an open watch shows in longrunning_requests, as on kube-apiserver 1.31 to 1.33
-        watches = {labels["resource"]: v for labels, v in during["apiserver_longrunning_requests"]
-                   if labels["verb"] == "WATCH"}  # fmt: skip
-        assert watches["pods"] >= 1
+        # v0.25.0 on): an open watch shows in longrunning_requests, as on kube-apiserver 1.31 to 1.33. Wait for the
+        # pods watch itself: other tests on this shared twin may hold watches of their own open meanwhile.
+        def pod_watches() -> float:
+            return sum(v for labels, v in _samples(twin).get("apiserver_longrunning_requests", [])
+                       if labels["verb"] == "WATCH" and labels["resource"] == "pods")  # fmt: skip
+
+        assert wait_until(pod_watches, what="the pods watch in apiserver_longrunning_requests") >= 1
     finally:
         resp.release_conn()
     # the twin's own process, under its prefix
