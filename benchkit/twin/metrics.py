@@ -119,10 +119,12 @@ def _label_names(samples: dict[tuple[tuple[str, str], ...], Any]) -> list[str]:
 
 
 def as_chart(snapshot: ModelMetrics, chart_version: str) -> ModelMetrics:
-    """The snapshot with the label values of `chart_version`: the SparkApplication controller's name on the
-    workqueue (`name`) and controller-runtime (`controller`) series (see benchkit/spark/operator_versions.py)."""
+    """The snapshot as the operator of `chart_version` exports it: the SparkApplication controller's name on the
+    workqueue (`name`) and controller-runtime (`controller`) series, and without the metrics that version does
+    not have (submit latency before v2.5.1; see benchkit/spark/operator_versions.py)."""
     real = operator_versions.controller_name(chart_version)
     drop_controller = not operator_versions.workqueue_has_controller_label(chart_version)
+    absent = () if operator_versions.exports_submit_latency(chart_version) else operator_versions.SUBMIT_LATENCY_METRICS
 
     def fix(name: str, labels: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
         if drop_controller and name.startswith("workqueue_"):  # controller-runtime v0.17.5: `name` only
@@ -132,8 +134,9 @@ def as_chart(snapshot: ModelMetrics, chart_version: str) -> ModelMetrics:
     return ModelMetrics(
         counters={n: {fix(n, k): v for k, v in by.items()} for n, by in snapshot.counters.items()},
         gauges={n: {fix(n, k): v for k, v in by.items()} for n, by in snapshot.gauges.items()},
-        histograms={n: {fix(n, k): v for k, v in by.items()} for n, by in snapshot.histograms.items()},
-    )
+        histograms={n: {fix(n, k): v for k, v in by.items()} for n, by in snapshot.histograms.items()
+                    if n not in absent},
+    )  # fmt: skip
 
 
 def model_families(snapshot: ModelMetrics) -> Iterator[Metric]:
