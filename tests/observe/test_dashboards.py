@@ -28,7 +28,6 @@ CANNOT_FEED = {
     "apiserver_flowcontrol_rejected_requests_total": "the observed runs inject no faults, so nothing is rejected "
     "and the counter has no series (upstream's CounterVec shows a label set on its first rejection)",
     "apiserver_resource_objects": "Kubernetes 1.34+ name; the twin exports apiserver_storage_objects as EKS does",
-    "apiserver_storage_size_bytes": "the twin has no etcd",
 }
 # Metrics the twin should feed but does not yet: only checked to parse. None today.
 TWIN_GAPS: dict[str, str] = {}

@@ -90,7 +90,10 @@ REGISTER: dict[str, tuple[str, set[str]]] = {
     "apiserver_resource_objects": (
         "kubernetes/apiserver v0.34.0 pkg/storage/etcd3/metrics/metrics.go newObjectCounts: gauge, ALPHA, resource "
         "without its group (absent at v0.31.0, v0.32.0, v0.33.0: first in kubernetes 1.34)", {"group", "resource"}),
-    "apiserver_storage_size_bytes": (f"{K8S_STORAGE} storageSizeDescription: gauge, STABLE", {"storage_cluster_id"}),
+    "apiserver_storage_size_bytes": (
+        f"{K8S_STORAGE} storageSizeDescription: gauge, STABLE; monitorCollector reports etcd's DbSize per storage "
+        "config as storage_cluster_id etcd-<i> (pkg/storage/storagebackend/factory/etcd3.go Monitor)",
+        {"storage_cluster_id"}),
     "apiserver_flowcontrol_current_executing_seats": (
         f"{K8S_APF} apiserverCurrentExecutingSeats: gauge, BETA (absent at v0.27.0, first at v0.28.0)",
         {"priority_level", "flow_schema"}),
