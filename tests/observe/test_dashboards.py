@@ -23,7 +23,6 @@ DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 # Queries the twin cannot feed, and why. They must still parse, and must return nothing here (so this list
 # stays true: a query the twin starts feeding has to move out of it).
 CANNOT_FEED = {
-    "kube_pod_container_resource_requests": "the twin stores no operator pod, so it has no container requests",
     "spark_application_submit_latency_seconds_histogram_bucket": "operator v2.5.1+ only; the twin models v2.1.0",
     "apiserver_flowcontrol_rejected_requests_total": "the observed runs inject no faults, so nothing is rejected "
     "and the counter has no series (upstream's CounterVec shows a label set on its first rejection)",

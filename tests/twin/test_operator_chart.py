@@ -11,6 +11,7 @@ from benchkit.spark import operator_versions
 from benchkit.twin.config import TwinOptions
 from benchkit.twin.metrics import RequestStats, TwinCollector, registry, render
 from benchkit.twin.model import build_model
+from benchkit.twin.model.interface import NodeAdded
 from benchkit.twin.store import Store
 
 
@@ -125,3 +126,32 @@ def test_submit_latency_histogram_under_2_5_2_has_upstreams_name_type_labels_buc
     kind, summary = families[SUBMIT_SUMMARY]
     assert kind == "summary"
     assert {name for name, _, _ in summary} == {f"{SUBMIT_SUMMARY}_count", f"{SUBMIT_SUMMARY}_sum"}
+
+
+def test_operator_cpu_request_is_kube_state_metrics_series_for_the_operator_pod() -> None:
+    """kubernetes/kube-state-metrics v2.20.0 internal/store/pod.go: kube_pod_container_resource_requests, a gauge
+    labelled namespace, pod, uid (wrapPodFunc) and container, node, resource, unit; a CPU request in cores with
+    unit "core" (pkg/constant/resource_unit.go UnitCore). The twin's is the operator controller's request: the
+    vCPUs its model gives the operator, on the operator group's node."""
+    model = build_model("fast", nodes=1, max_pods=10, operator_cpus=6.5)
+    changes = model.initial_changes(1000.0)
+    families = {
+        f.name: f
+        for f in text_string_to_metric_families(
+            render(registry(TwinCollector(RequestStats(), Store(1000), lambda: model.metrics(1000.0)))).decode()
+        )
+    }
+    family = families["kube_pod_container_resource_requests"]
+    assert family.type == "gauge"
+    ((labels, value),) = [(s.labels, s.value) for s in family.samples]
+    assert set(labels) == {"namespace", "pod", "uid", "container", "node", "resource", "unit"}
+    assert (labels["container"], labels["resource"], labels["unit"]) == ("spark-operator-controller", "cpu", "core")
+    assert value == 6.5
+    operator_nodes = [c.node["metadata"]["name"] for c in changes if isinstance(c, NodeAdded)
+                      and c.node["metadata"]["labels"]["NodeGroupType"] == "spark-operator-benchmark"]  # fmt: skip
+    assert operator_nodes == [labels["node"]]
+    # the same pod as the operator's cAdvisor series (its CPU panel plots both)
+    (cpu,) = families["container_cpu_usage_seconds"].samples
+    assert {k: cpu.labels[k] for k in ("namespace", "pod", "container")} == {
+        k: labels[k] for k in ("namespace", "pod", "container")
+    }

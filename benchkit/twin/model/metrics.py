@@ -23,6 +23,9 @@ CPU_LABELS: Labels = (
     ("pod", OPERATOR_POD),
     ("container", "spark-operator-controller"),
 )
+OPERATOR_POD_UID = "5b0c9d2e-3f41-4a8e-9c67-1d2e3f4a5b6c"
+"""The modelled operator pod's uid (the twin stores no operator pod: fixed, like its name)."""
+CONTAINER_REQUESTS = "kube_pod_container_resource_requests"
 
 APP_COUNT = "spark_application_count"
 SUBMIT_COUNT = "spark_application_submit_count"
@@ -149,3 +152,17 @@ class OperatorMetrics:
             gauges={name: dict(v) for name, v in self.gauges.items()},
             histograms=histograms,
         )
+
+
+def operator_cpu_request(cpus: float, node: str) -> dict[Labels, float]:
+    """kube-state-metrics' kube_pod_container_resource_requests for the operator controller's CPU request
+    (kubernetes/kube-state-metrics v2.20.0 internal/store/pod.go createPodContainerResourceRequestsFamilyGenerator:
+    labels namespace, pod, uid (wrapPodFunc), then container, node (spec.nodeName, empty while unscheduled),
+    resource, unit; cpu in cores, unit "core" (pkg/constant/resource_unit.go)).
+
+    The request is the vCPUs the model gives the operator (`operator_cpus`): infra requests the operator node's
+    CPUs less its DaemonSets and the webhook (infra/sizing.py operator_sizing: 33 of a c5.9xlarge's 36), the
+    model lets the controller use them all. The memory request the real pod also has is not modelled."""
+    pod = (("namespace", OPERATOR_NAMESPACE), ("pod", OPERATOR_POD), ("uid", OPERATOR_POD_UID))
+    labels = (*pod, ("container", "spark-operator-controller"), ("node", node), ("resource", "cpu"), ("unit", "core"))
+    return {labels: cpus}
