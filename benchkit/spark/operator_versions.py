@@ -32,6 +32,14 @@ WORKQUEUE_CONTROLLER_LABEL_FROM = (2, 1, 1)
 """workqueue_* carry `name` only under controller-runtime v0.17.5 (its pkg/metrics/workqueue.go), which v2.1.0's
 go.mod vendors; `name` and `controller` from v0.20 (pkg/internal/metrics/workqueue.go at v0.20.0/v0.20.4), which
 v2.1.1 (v0.20.1) and later vendor (v2.5.2: v0.20.4)."""
+SUBMIT_LATENCY_FROM = (2, 5, 1)
+"""spark_application_submit_latency_seconds (a Summary) and spark_application_submit_latency_seconds_histogram:
+defined in pkg/common/metrics.go and registered in internal/metrics/sparkapplication_metrics.go from v2.5.1
+(present at v2.5.1 and v2.5.2; absent at v2.1.0, v2.1.1 and v2.5.0)."""
+SUBMIT_LATENCY_METRICS = (
+    "spark_application_submit_latency_seconds",
+    "spark_application_submit_latency_seconds_histogram",
+)
 _VERSION = re.compile(r"^(?:spark-operator-)?v?(\d+)\.(\d+)\.(\d+)")
 
 
@@ -52,3 +60,8 @@ def controller_name(chart_version: str | None) -> str:
 
 def workqueue_has_controller_label(chart_version: str | None) -> bool:
     return parse(chart_version or DEFAULT_CHART) >= WORKQUEUE_CONTROLLER_LABEL_FROM
+
+
+def exports_submit_latency(chart_version: str | None) -> bool:
+    """Whether the operator of `chart_version` (default chart if None) exports the submit-latency metrics."""
+    return parse(chart_version or DEFAULT_CHART) >= SUBMIT_LATENCY_FROM

@@ -1,7 +1,7 @@
-"""`/metrics`: kube-apiserver's request/storage/watch and API Priority and Fairness metrics (flowcontrol.py),
-the modelled operator's metrics (its process CPU and memory included) under the names and types the operator
-exports, kube-state-metrics and cAdvisor series (exporters.py) and node-exporter's CPU counters
-(node_exporter.py); the twin's own process metrics carry a `benchkit_twin_` prefix.
+"""`/metrics`: kube-apiserver's request/storage/watch and API Priority and Fairness metrics (flowcontrol.py) and
+its etcd database size (etcd.py), the modelled operator's metrics (its process CPU and memory included) under the
+names and types the operator exports, kube-state-metrics and cAdvisor series (exporters.py) and node-exporter's
+CPU counters (node_exporter.py); the twin's own process metrics carry a `benchkit_twin_` prefix.
 
 Requests are counted in plain dicts on the hot path; a prometheus_client collector turns them (and a
 fresh `ModelMetrics` snapshot) into metric families only when scraped.
@@ -28,7 +28,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from benchkit.spark import operator_versions
-from benchkit.twin import daemonsets, exporters, exposition
+from benchkit.twin import daemonsets, etcd, exporters, exposition
 from benchkit.twin.flowcontrol import Flowcontrol
 from benchkit.twin.model.interface import ModelMetrics
 from benchkit.twin.model.metrics import CONTROLLER, CPU_LABELS
@@ -119,10 +119,12 @@ def _label_names(samples: dict[tuple[tuple[str, str], ...], Any]) -> list[str]:
 
 
 def as_chart(snapshot: ModelMetrics, chart_version: str) -> ModelMetrics:
-    """The snapshot with the label values of `chart_version`: the SparkApplication controller's name on the
-    workqueue (`name`) and controller-runtime (`controller`) series (see benchkit/spark/operator_versions.py)."""
+    """The snapshot as the operator of `chart_version` exports it: the SparkApplication controller's name on the
+    workqueue (`name`) and controller-runtime (`controller`) series, and without the metrics that version does
+    not have (submit latency before v2.5.1; see benchkit/spark/operator_versions.py)."""
     real = operator_versions.controller_name(chart_version)
     drop_controller = not operator_versions.workqueue_has_controller_label(chart_version)
+    absent = () if operator_versions.exports_submit_latency(chart_version) else operator_versions.SUBMIT_LATENCY_METRICS
 
     def fix(name: str, labels: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
         if drop_controller and name.startswith("workqueue_"):  # controller-runtime v0.17.5: `name` only
@@ -132,8 +134,9 @@ def as_chart(snapshot: ModelMetrics, chart_version: str) -> ModelMetrics:
     return ModelMetrics(
         counters={n: {fix(n, k): v for k, v in by.items()} for n, by in snapshot.counters.items()},
         gauges={n: {fix(n, k): v for k, v in by.items()} for n, by in snapshot.gauges.items()},
-        histograms={n: {fix(n, k): v for k, v in by.items()} for n, by in snapshot.histograms.items()},
-    )
+        histograms={n: {fix(n, k): v for k, v in by.items()} for n, by in snapshot.histograms.items()
+                    if n not in absent},
+    )  # fmt: skip
 
 
 def model_families(snapshot: ModelMetrics) -> Iterator[Metric]:
@@ -200,6 +203,7 @@ class TwinCollector:
         self.started = time.time() if started is None else started
         """When the modelled operator process started: this twin process's start (a restart resets it)."""
         self.node_cpu = NodeCpu(store)
+        self.etcd = etcd.EtcdSize(store)
         self.kube_state = exporters.KubeStateMetrics(store)
         self.prerendered = prerendered
         """False: the large families as plain ones too (the reference tests/twin/test_exposition.py checks the
@@ -281,6 +285,7 @@ class TwinCollector:
             events.add_metric([r.group, r.version, r.kind], coll.delivered)
         yield objects
         yield events
+        yield self.etcd.family()
         rv = GaugeMetricFamily("benchkit_twin_resource_version", "The twin store's latest resourceVersion.")
         rv.add_metric([], self.store.rv)
         yield rv

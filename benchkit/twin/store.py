@@ -162,6 +162,9 @@ class Store:
         self.rv = rv
         self.collections = {r.plural: Collection(r, history) for r in ALL}
         self.compacted = rv
+        self.superseded = 0
+        """Serialized bytes of every version a write replaced or a delete removed (cumulative): the history an
+        etcd behind the API server keeps until it compacts (etcd.py)."""
         for coll in self.collections.values():
             coll.floor = rv
 
@@ -227,6 +230,7 @@ class Store:
             rec.set_status(status, self.rv)
         rec.fields = _fields(resource, status, node_name or old_node)
         coll.size[rec.ns] += len(rec.raw) - len(prev.raw)
+        self.superseded += len(prev.raw)
         coll.emit(MODIFIED, rec, prev)
         return rec
 
@@ -252,6 +256,7 @@ class Store:
         self._serialize(rec, obj)
         coll._index(rec)
         coll.size[rec.ns] += len(rec.raw) - len(prev.raw)
+        self.superseded += len(prev.raw)
         coll.emit(MODIFIED, rec, prev)
         return rec
 
@@ -263,6 +268,7 @@ class Store:
         coll = self.collections[resource.plural]
         prev = rec.version()
         coll.remove(rec)
+        self.superseded += len(prev.raw)
         self.rv += 1
         if resource is NAMESPACES:
             obj = rec.obj()
@@ -303,6 +309,10 @@ class Store:
 
     def count(self, resource: ResourceType) -> int:
         return len(self.collections[resource.plural].objects)
+
+    def live_bytes(self) -> int:
+        """Serialized bytes of every stored object's current version."""
+        return sum(sum(coll.size.values()) for coll in self.collections.values())
 
     def load(self, resource: ResourceType, raws: Iterable[bytes]) -> None:
         """Restore saved objects as they were (no events, no new versions)."""

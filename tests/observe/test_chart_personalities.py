@@ -118,3 +118,23 @@ def test_the_profile_feeds_the_controller_of_the_recorded_chart(
         query = metric.render(**params.variables())
         result = prom.instant(query, end) if metric.kind == "instant" else prom.range(query, start, end, 1.0)
         assert any(p[1] == p[1] for s in result.series for p in s.points), f"{metric.name}: {query}"
+
+
+def test_the_25x_submit_latency_panel_has_data(scraped: tuple[PromClient, float, float]) -> None:
+    """The panel on spark_application_submit_latency_seconds_histogram (kubeflow/spark-operator v2.5.1+, v2.5.2
+    internal/metrics/sparkapplication_metrics.go: observed once per app, at its first change to SUBMITTED):
+    every quantile has data, and the histogram counted each of the 12 apps once. Under chart 2.1.0 (the shared
+    twin of test_dashboards.py) the same queries must find nothing (its CANNOT_FEED)."""
+    prom, start, end = scraped
+    doc = json.loads(DASHBOARD.read_text())
+    (panel,) = [p for p in doc["panels"] if p["title"].startswith("Submit latency")]
+    assert len(panel["targets"]) == 3
+    for target in panel["targets"]:
+        query = target["expr"].replace("$__rate_interval", "4s")
+        assert "spark_application_submit_latency_seconds_histogram_bucket" in query
+        result = prom.range(query, start, end, step=1.0)
+        values = [p[1] for s in result.series for p in s.points if p[1] == p[1]]
+        assert values, f"{panel['title']}: {query}"
+        assert all(0 < v <= 256 for v in values), values  # within the top finite bucket (the chart's default)
+    (count,) = prom.instant("sum(spark_application_submit_latency_seconds_histogram_count)", end).series
+    assert count.points[-1][1] == 12

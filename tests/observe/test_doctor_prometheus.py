@@ -40,19 +40,36 @@ def test_prometheus_scraping_the_operator(prom: PromClient) -> None:
     assert next(r for r in rows if r.check == "operator scrape").detail == "1 target(s) up: twin"
 
 
-def test_series_the_twin_does_not_export_fail_on_a_real_target(prom: PromClient) -> None:
-    """The twin models no kube-state-metrics or cAdvisor: for a stack that would be a fail, for the twin a warn."""
-    row = next(r for r in doctor_checks.prometheus_rows(prom) if r.check == "dashboard series")
-    assert row.status == "fail"
-    assert row.detail.startswith("1 of 20 absent: kube_pod_container_resource_requests")
+def test_every_dashboard_series_is_present_on_the_twin(prom: PromClient) -> None:
+    """The twin exports every series the dashboards select, the operator pod's kube-state-metrics CPU request
+    included: the row is ok even where an absent series would fail (a real stack's setting)."""
+    wanted = doctor_checks.dashboard_series()
+    assert len(wanted) == 20 and "kube_pod_container_resource_requests" in wanted
+    for absent_series_fail in (True, False):
+        rows = doctor_checks.prometheus_rows(prom, absent_series_fail=absent_series_fail)
+        row = next(r for r in rows if r.check == "dashboard series")
+        assert (row.status, row.detail) == ("ok", "all 20 present")
     # the 1.34+ object count is not missing where its older name (the twin's, EKS 1.31-1.33's) is present
-    assert "apiserver_resource_objects" not in row.detail
-    rows = doctor_checks.prometheus_rows(prom, absent_series_fail=False)
-    row = next(r for r in rows if r.check == "dashboard series")
-    assert row.status == "warn"
     present = set(prom.label_values("__name__"))
-    assert "controller_runtime_active_workers" in present  # what the twin does export is found, not listed missing
-    assert "controller_runtime_active_workers" not in row.detail
+    assert "apiserver_resource_objects" in wanted and "apiserver_resource_objects" not in present
+    assert "apiserver_storage_objects" in present
+
+
+def test_absent_series_fail_on_a_real_target_and_warn_on_the_twin() -> None:
+    """A Prometheus that scrapes nothing has none of the 20: a fail naming the first five for a stack, a warn
+    naming them all where absent series are expected."""
+    server = LocalPrometheus([ScrapeTarget("elsewhere", "http://127.0.0.1:9/metrics")], scrape_interval=1.0).start()
+    try:
+        wanted = doctor_checks.dashboard_series()
+        row = next(r for r in doctor_checks.prometheus_rows(server.client) if r.check == "dashboard series")
+        assert row.status == "fail" and row.fix
+        assert row.detail == f"20 of 20 absent: {', '.join(wanted[:5])} ..."
+        rows = doctor_checks.prometheus_rows(server.client, absent_series_fail=False)
+        row = next(r for r in rows if r.check == "dashboard series")
+        assert row.status == "warn"
+        assert row.detail == f"20 of 20 absent (not modelled by this target): {', '.join(wanted)}"
+    finally:
+        server.stop()
 
 
 def test_unreachable_prometheus_fails_one_row() -> None:

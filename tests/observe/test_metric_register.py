@@ -100,8 +100,10 @@ REGISTER: dict[str, tuple[str, set[str]]] = {
     "spark_application_start_latency_seconds_count": (SO_METRICS + " (a Summary)", APP),
     "spark_application_start_latency_seconds_histogram_bucket": (SO_METRICS, APP | {"le"}),
     "spark_application_submit_latency_seconds_histogram_bucket": (
-        f"{SO} v2.5.2 pkg/common/metrics.go MetricSparkApplicationSubmitLatencySecondsHistogram (absent at v2.1.0)",
-        APP | {"le"}),
+        f"{SO} v2.5.2 pkg/common/metrics.go MetricSparkApplicationSubmitLatencySecondsHistogram, "
+        "internal/metrics/sparkapplication_metrics.go (observed at the first change to SUBMITTED), buckets "
+        "cmd/operator/controller/start.go --metrics-job-submit-latency-buckets; first at v2.5.1 (absent at v2.1.0, "
+        "v2.1.1 and v2.5.0)", APP | {"le"}),
     "workqueue_depth": (WQ, {"name", "controller"}),
     "workqueue_adds_total": (WQ, {"name", "controller"}),
     "workqueue_retries_total": (
@@ -129,7 +131,10 @@ REGISTER: dict[str, tuple[str, set[str]]] = {
     "apiserver_resource_objects": (
         "kubernetes/apiserver v0.34.0 pkg/storage/etcd3/metrics/metrics.go newObjectCounts: gauge, ALPHA, resource "
         "without its group (absent at v0.31.0, v0.32.0, v0.33.0: first in kubernetes 1.34)", {"group", "resource"}),
-    "apiserver_storage_size_bytes": (f"{K8S_STORAGE} storageSizeDescription: gauge, STABLE", {"storage_cluster_id"}),
+    "apiserver_storage_size_bytes": (
+        f"{K8S_STORAGE} storageSizeDescription: gauge, STABLE; monitorCollector reports etcd's DbSize per storage "
+        "config as storage_cluster_id etcd-<i> (pkg/storage/storagebackend/factory/etcd3.go Monitor)",
+        {"storage_cluster_id"}),
     "apiserver_flowcontrol_current_executing_seats": (
         f"{K8S_APF} apiserverCurrentExecutingSeats: gauge, BETA (absent at v0.27.0, first at v0.28.0)",
         {"priority_level", "flow_schema"}),
@@ -145,8 +150,10 @@ REGISTER: dict[str, tuple[str, set[str]]] = {
                               {"namespace", "pod", "phase", "uid"}),
     "kube_node_status_condition": (f"{KSM} docs/metrics/cluster/node-metrics.md: gauge, STABLE",
                                    {"node", "condition", "status"}),
-    "kube_pod_container_resource_requests": (f"{KSM} docs/metrics/workload/pod-metrics.md: gauge, STABLE",
-                                             {"namespace", "pod", "container", "resource", "unit", "node", "uid"}),
+    "kube_pod_container_resource_requests": (
+        f"{KSM} docs/metrics/workload/pod-metrics.md: gauge, STABLE; internal/store/pod.go (labels namespace, pod, "
+        "uid, container, node, resource, unit; cpu in cores, unit core)",
+        {"namespace", "pod", "container", "resource", "unit", "node", "uid"}),
     "node_cpu_seconds_total": (
         f"{NE} collector/cpu_common.go nodeCPUSecondsDesc, collector/cpu_linux.go updateStat: counter; modes user, "
         "nice, system, idle, iowait, irq, softirq, steal", {"cpu", "mode"}),

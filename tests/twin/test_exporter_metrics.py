@@ -32,7 +32,7 @@ ADMISSION = "apiserver_admission_webhook_admission_duration_seconds"
 USER = ("global-default", "global-default")
 # kube-apiserver's families, types and label names, the same at kubernetes/apiserver v0.31.0, v0.32.0 and v0.33.0:
 # pkg/endpoints/metrics/metrics.go requestCounter, requestLatencies, longRunningRequestsGauge, WatchEvents;
-# pkg/storage/etcd3/metrics/metrics.go objectCounts.
+# pkg/storage/etcd3/metrics/metrics.go objectCounts, storageSizeDescription.
 REQUEST = {"verb", "dry_run", "group", "version", "resource", "subresource", "scope", "component"}
 APISERVER = {
     "apiserver_request_total": ("counter", REQUEST | {"code"}),
@@ -40,6 +40,7 @@ APISERVER = {
     "apiserver_longrunning_requests": ("gauge", REQUEST - {"dry_run"}),
     "apiserver_watch_events_total": ("counter", {"group", "version", "kind"}),
     "apiserver_storage_objects": ("gauge", {"resource"}),
+    "apiserver_storage_size_bytes": ("gauge", {"storage_cluster_id"}),
 }
 
 

@@ -140,12 +140,14 @@ class ModelMetrics:
 
     Counters by namespace: spark_application_count, spark_application_submit_count,
     spark_application_success_count, spark_application_failure_count; gauge
-    spark_application_running_count; summary spark_application_start_latency_seconds (a Histogram without
-    finite buckets is a Summary) and its _histogram; controller-runtime workqueue_depth, workqueue_adds_total,
-    workqueue_queue_duration_seconds, workqueue_work_duration_seconds, controller_runtime_active_workers,
-    controller_runtime_max_concurrent_reconciles; the (modelled) operator's CPU seconds, as
-    container_cpu_usage_seconds_total and process_cpu_seconds_total. Keys are metric names; values map a label
-    tuple to a number or Histogram.
+    spark_application_running_count; summaries spark_application_start_latency_seconds and
+    spark_application_submit_latency_seconds (a Histogram without finite buckets is a Summary) and their
+    _histogram (submit latency: v2.5.1+ only, the exporter drops it for older charts); controller-runtime
+    workqueue_depth, workqueue_adds_total, workqueue_queue_duration_seconds, workqueue_work_duration_seconds,
+    controller_runtime_active_workers, controller_runtime_max_concurrent_reconciles; the (modelled) operator's
+    CPU seconds, as container_cpu_usage_seconds_total and process_cpu_seconds_total, and its container's CPU
+    request as kube-state-metrics' kube_pod_container_resource_requests. Keys are metric names; values map a
+    label tuple to a number or Histogram.
     """
 
     counters: dict[str, dict[tuple[tuple[str, str], ...], float]]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from benchkit.twin.model.histogram import START_LATENCY_BUCKETS, SUMMARY, Hist
+from benchkit.twin.model.histogram import START_LATENCY_BUCKETS, SUBMIT_LATENCY_BUCKETS, SUMMARY, Hist
 from benchkit.twin.model.interface import Histogram, ModelMetrics
 
 Labels = tuple[tuple[str, str], ...]
@@ -23,6 +23,9 @@ CPU_LABELS: Labels = (
     ("pod", OPERATOR_POD),
     ("container", "spark-operator-controller"),
 )
+OPERATOR_POD_UID = "5b0c9d2e-3f41-4a8e-9c67-1d2e3f4a5b6c"
+"""The modelled operator pod's uid (the twin stores no operator pod: fixed, like its name)."""
+CONTAINER_REQUESTS = "kube_pod_container_resource_requests"
 
 APP_COUNT = "spark_application_count"
 SUBMIT_COUNT = "spark_application_submit_count"
@@ -32,6 +35,10 @@ SUCCESS_COUNT = "spark_application_success_count"
 FAILURE_COUNT = "spark_application_failure_count"
 START_LATENCY = "spark_application_start_latency_seconds"
 START_LATENCY_HISTOGRAM = "spark_application_start_latency_seconds_histogram"
+SUBMIT_LATENCY = "spark_application_submit_latency_seconds"
+SUBMIT_LATENCY_HISTOGRAM = "spark_application_submit_latency_seconds_histogram"
+"""Operator v2.5.1+ only (the exporter drops both under an older chart: benchkit/spark/operator_versions.py)."""
+BUCKETS = {START_LATENCY_HISTOGRAM: START_LATENCY_BUCKETS, SUBMIT_LATENCY_HISTOGRAM: SUBMIT_LATENCY_BUCKETS}
 SUCCESS_TIME = "spark_application_success_execution_time_seconds"
 FAILURE_TIME = "spark_application_failure_execution_time_seconds"
 EXECUTOR_RUNNING = "spark_executor_running_count"
@@ -79,7 +86,7 @@ class OperatorMetrics:
         hists = self.hists[name]
         hist = hists.get(labels)
         if hist is None:
-            hist = hists[labels] = Hist(START_LATENCY_BUCKETS if name == START_LATENCY_HISTOGRAM else SUMMARY)
+            hist = hists[labels] = Hist(BUCKETS.get(name, SUMMARY))
         hist.observe(value)
 
     def app_replayed(self, labels: Labels, state: str) -> None:
@@ -94,9 +101,21 @@ class OperatorMetrics:
             self.gauge_add(RUNNING_COUNT, labels, 1)
 
     def app_transition(
-        self, labels: Labels, old: str, new: str, start_latency: float | None, execution_time: float | None
+        self,
+        labels: Labels,
+        old: str,
+        new: str,
+        start_latency: float | None,
+        execution_time: float | None,
+        *,
+        submit_latency: float | None = None,
     ) -> None:
-        """What HandleSparkApplicationUpdate records for a state change old → new."""
+        """What HandleSparkApplicationUpdate records for a state change old → new.
+
+        `submit_latency` (creation to SUBMITTED, given on the first submission only) is what v2.5.1+
+        observeSubmitLatencySeconds records (kubeflow/spark-operator v2.5.2 internal/metrics/
+        sparkapplication_metrics.go: on a change to SUBMITTED with status.submissionAttempts == 1,
+        time.Since(creationTimestamp) into the Summary and the Histogram)."""
         if old == new:
             return
         if old == "RUNNING":
@@ -105,6 +124,9 @@ class OperatorMetrics:
             self.inc(APP_COUNT, labels)
         elif new == "SUBMITTED":
             self.inc(SUBMIT_COUNT, labels)
+            if submit_latency is not None:
+                self.observe(SUBMIT_LATENCY, labels, submit_latency)
+                self.observe(SUBMIT_LATENCY_HISTOGRAM, labels, submit_latency)
         elif new == "SUBMISSION_FAILED":
             self.inc(FAILED_SUBMISSION_COUNT, labels)
         elif new == "RUNNING":
@@ -130,3 +152,17 @@ class OperatorMetrics:
             gauges={name: dict(v) for name, v in self.gauges.items()},
             histograms=histograms,
         )
+
+
+def operator_cpu_request(cpus: float, node: str) -> dict[Labels, float]:
+    """kube-state-metrics' kube_pod_container_resource_requests for the operator controller's CPU request
+    (kubernetes/kube-state-metrics v2.20.0 internal/store/pod.go createPodContainerResourceRequestsFamilyGenerator:
+    labels namespace, pod, uid (wrapPodFunc), then container, node (spec.nodeName, empty while unscheduled),
+    resource, unit; cpu in cores, unit "core" (pkg/constant/resource_unit.go)).
+
+    The request is the vCPUs the model gives the operator (`operator_cpus`): infra requests the operator node's
+    CPUs less its DaemonSets and the webhook (infra/sizing.py operator_sizing: 33 of a c5.9xlarge's 36), the
+    model lets the controller use them all. The memory request the real pod also has is not modelled."""
+    pod = (("namespace", OPERATOR_NAMESPACE), ("pod", OPERATOR_POD), ("uid", OPERATOR_POD_UID))
+    labels = (*pod, ("container", "spark-operator-controller"), ("node", node), ("resource", "cpu"), ("unit", "core"))
+    return {labels: cpus}

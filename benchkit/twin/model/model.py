@@ -7,6 +7,7 @@ from benchkit.twin.model.cluster import Cluster
 from benchkit.twin.model.context import Ctx
 from benchkit.twin.model.interface import Change, Histogram, ModelMetrics, Obj
 from benchkit.twin.model.metrics import (
+    CONTAINER_REQUESTS,
     CONTROLLER_LABELS,
     CPU_LABELS,
     OPERATOR_CPU,
@@ -14,6 +15,7 @@ from benchkit.twin.model.metrics import (
     QUEUE_LABELS,
     OperatorMetrics,
     app_labels,
+    operator_cpu_request,
 )
 from benchkit.twin.model.nodes import default_groups
 from benchkit.twin.model.operator import SparkOperator
@@ -110,6 +112,7 @@ class Model:
                 "workqueue_longest_running_processor_seconds": {QUEUE_LABELS: longest},
                 "controller_runtime_active_workers": {CONTROLLER_LABELS: float(op.workers - op.idle)},
                 "controller_runtime_max_concurrent_reconciles": {CONTROLLER_LABELS: float(op.workers)},
+                CONTAINER_REQUESTS: operator_cpu_request(op.cpu.vcpus, self._operator_node()),
             }
         )
         cpu_seconds = op.cpu.cpu_seconds_at(max(now, self._ctx.now))
@@ -134,6 +137,11 @@ class Model:
         return snap
 
     # -- internals ------------------------------------------------------------------------------------------
+    def _operator_node(self) -> str:
+        """The node the operator pod runs on: the operator group's first (the chart runs one replica there)."""
+        nodes = self.cluster.by_group.get("operator") or []
+        return nodes[0].name if nodes else ""
+
     def _catch_up(self, now: float) -> None:
         if not self._started:
             self.initial_changes(now)

@@ -185,8 +185,12 @@ class SparkOperator:
         self._ctx.out.append(AppStatus(app.spec.namespace, app.spec.name, status))
         first = status.get("executionAttempts", 0) == 1
         start_latency = now - app.created_at if new == "RUNNING" and first else None
+        first_submit = new == "SUBMITTED" and status.get("submissionAttempts") == 1
+        submit_latency = now - app.created_at if first_submit else None
         execution = app.termination - app.attempt_start if new in ("COMPLETED", "FAILED") else None
-        self.metrics.app_transition(app.labels, old or "NEW", new, start_latency, execution)
+        self.metrics.app_transition(
+            app.labels, old or "NEW", new, start_latency, execution, submit_latency=submit_latency
+        )
         self.enqueue_event(app.key)  # the informer sees our own update
         self._done(app.key)
 
