@@ -35,7 +35,7 @@ T0_MONO, T0_WALL = 1000.0, 1_790_000_000.0
 
 def _simulated(webhook: bool) -> list[AppTimeline]:
     # The paper operator as it is, its work queue's rate limiter on (chart 2.1.0: 50/s, burst 500). Measured by
-    # bench/webhook_start.py: create_to_running p50 406.5 s on vs 386.5 s off (the limiter off: 406.1 vs 382.6).
+    # bench/webhook_start.py: create_to_running p50 404.1 s on vs 384.2 s off (the limiter off: 406.1 vs 382.6).
     model = Model(PAPER, nodes=200, max_pods=220, seed=2, webhook=webhook)
     arrivals = []
     for i in range(APPS):
